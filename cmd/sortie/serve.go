@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"sortie.dev/sortie/internal/config"
+	"sortie.dev/sortie/internal/daemon"
+)
+
+func serveCmd() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway (on the embedded default config unless --config is given)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			cfg, err := loadConfig(path, log)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			return serve(cfg, log)
+		},
+	}
+	cmd.Flags().StringVarP(&path, "config", "c", "", "YAML configuration file (starts with `version: 1`)")
+	return cmd
+}
+
+// loadConfig reads the file at path, or the embedded default when path is empty, and logs
+// its warnings.
+func loadConfig(path string, log *slog.Logger) (*config.Config, error) {
+	if path == "" {
+		return config.Default(), nil
+	}
+	cfg, warnings, err := config.Load(path)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	return cfg, err
+}
+
+func serve(cfg *config.Config, log *slog.Logger) error {
+	daemon.Harden(log)
+	d, err := daemon.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			log.Warn("SIGHUP: reloading is not supported yet; restart to apply configuration changes")
+		}
+	}()
+	return d.Run(ctx)
+}

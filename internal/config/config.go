@@ -1,0 +1,97 @@
+// Package config owns Sortie's typed configuration tree: its defaults (an embedded default
+// file), strict decoding (unknown keys and wrong types are errors with line numbers), secrets
+// that redact themselves, and Validate, which reports every problem at once.
+package config
+
+import (
+	"net/netip"
+)
+
+// Config is the whole configuration. Field comments are written for operators: they are
+// the source of docs/configuration.md.
+type Config struct {
+	// Version of the configuration format. Must be 1.
+	Version int `yaml:"version"`
+	// DataDir holds Sortie's state. Empty means $STATE_DIRECTORY, else $XDG_STATE_HOME/sortie,
+	// else ~/.local/state/sortie. Created with mode 0700.
+	DataDir string `yaml:"data_dir"`
+	// Listeners are the proxy ports. Each sniffs the first byte of a connection: 0x05 SOCKS5,
+	// 0x04 SOCKS4/4a, anything else HTTP.
+	Listeners []Listener `yaml:"listeners"`
+	// Gateway holds the limits and timeouts of client connections.
+	Gateway Gateway `yaml:"gateway"`
+	// Egress holds how outbound connections are made.
+	Egress Egress `yaml:"egress"`
+	// Resolver holds how destination names are resolved.
+	Resolver Resolver `yaml:"resolver"`
+	// Metrics holds the Prometheus metrics endpoint. Used when the metrics listener lands.
+	Metrics Metrics `yaml:"metrics"`
+
+	// src records where the configuration came from (file name, key lines, secrets given
+	// inline). It is nil for configurations built in code and for Default().
+	src *source
+}
+
+// Listener is one proxy port.
+type Listener struct {
+	// Name identifies the listener in messages. Default: its address.
+	Name string `yaml:"name"`
+	// Address to listen on, ip:port. Required. Port 0 picks a free port (for tests).
+	Address netip.AddrPort `yaml:"address"`
+	// Protocols accepted on this listener: any of http, socks4, socks5. Default (and when
+	// empty in a Config built in code): all three. "http" covers both forward requests and
+	// CONNECT.
+	Protocols []string `yaml:"protocols"`
+}
+
+// Gateway holds the limits and timeouts of client connections.
+type Gateway struct {
+	// MaxConnections caps the client connections open at once, over all listeners. Connections
+	// past the cap are answered "at capacity" (HTTP 503, SOCKS5 0x01, SOCKS4 0x5B) and closed.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxHeaderBytes caps the size of an HTTP request head (request line and headers).
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// HandshakeTimeout bounds the wait for a complete request head or SOCKS handshake.
+	HandshakeTimeout Duration `yaml:"handshake_timeout"`
+	// KeepAliveTimeout bounds the wait for the next request on a kept-alive HTTP connection.
+	KeepAliveTimeout Duration `yaml:"keepalive_timeout"`
+	// IdleTimeout closes a tunnel (or a forward request) when no byte moved either way for
+	// this long.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// DrainTimeout bounds how long a stopping Sortie waits for open tunnels to finish.
+	DrainTimeout Duration `yaml:"drain_timeout"`
+	// Via, when not empty, is the pseudonym added in a Via header to forwarded HTTP requests
+	// and responses. Empty (the default) adds no Via header: it would mark the traffic as
+	// proxied.
+	Via string `yaml:"via"`
+}
+
+// Egress holds how outbound connections are made.
+type Egress struct {
+	// DialTimeout bounds one outbound connection, over all addresses tried.
+	DialTimeout Duration `yaml:"dial_timeout"`
+	// AllowSpecial takes prefixes out of the special-purpose address table, so that
+	// destinations inside them may be dialled. The gateway's own addresses can never be
+	// allowed. Example: [198.51.100.0/24] for a test network.
+	AllowSpecial []netip.Prefix `yaml:"allow_special"`
+}
+
+// Resolver holds how destination names are resolved.
+type Resolver struct {
+	// Nameservers to ask, as ip (port 53) or ip:port, [v6]:port. Empty means the system's
+	// (/etc/resolv.conf).
+	Nameservers []Nameserver `yaml:"nameservers"`
+	// Timeout bounds one lookup.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Metrics holds the Prometheus metrics endpoint. Used when the metrics listener lands.
+type Metrics struct {
+	// Address the metrics endpoint listens on, ip:port.
+	Address netip.AddrPort `yaml:"address"`
+	// Username for HTTP basic authentication. Empty (with an empty password) means no
+	// authentication.
+	Username string `yaml:"username"`
+	// Password for HTTP basic authentication. May be given as password_file instead.
+	Password Secret `yaml:"password"`
+}

@@ -1,0 +1,159 @@
+package config
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestValidateInCode checks configurations built in code: problems name the key path, with
+// no file or line.
+func TestValidateInCode(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(c *Config)
+		want []string
+	}{
+		{name: "default is valid", edit: func(c *Config) {}},
+		{
+			name: "listener built in code needs no name or protocols",
+			edit: func(c *Config) {
+				c.Listeners = []Listener{{Address: netip.MustParseAddrPort("127.0.0.1:0")}, {Address: netip.MustParseAddrPort("127.0.0.1:0")}}
+			},
+			want: []string{`listeners[1].name: "127.0.0.1:0" is already the name of listeners[0]`},
+		},
+		{
+			name: "zero config",
+			edit: func(c *Config) { *c = Config{} },
+			want: []string{
+				"version: want 1 (the only format this Sortie reads), got 0",
+				"listeners: want at least one listener, such as - address: 127.0.0.1:4480",
+				"gateway.max_connections: want 1 or more, got 0",
+				"gateway.max_header_bytes: want between 1024 and 1048576, got 0",
+				"gateway.handshake_timeout: want a duration above zero such as 10s, got 0s",
+				"gateway.keepalive_timeout: want a duration above zero such as 10s, got 0s",
+				"gateway.idle_timeout: want a duration above zero such as 10s, got 0s",
+				"gateway.drain_timeout: want a duration above zero such as 10s, got 0s",
+				"egress.dial_timeout: want a duration above zero such as 10s, got 0s",
+				"resolver.timeout: want a duration above zero such as 10s, got 0s",
+				"metrics.address: missing: want host:port such as 127.0.0.1:4481",
+			},
+		},
+		{
+			name: "header bytes at the limits",
+			edit: func(c *Config) { c.Gateway.MaxHeaderBytes = 1 << 20 },
+		},
+		{
+			name: "header bytes past the limit",
+			edit: func(c *Config) { c.Gateway.MaxHeaderBytes = 1<<20 + 1 },
+			want: []string{"gateway.max_header_bytes: want between 1024 and 1048576, got 1048577"},
+		},
+		{
+			name: "negative timeout",
+			edit: func(c *Config) { c.Gateway.DrainTimeout = Duration(-time.Second) },
+			want: []string{"gateway.drain_timeout: want a duration above zero such as 10s, got -1s"},
+		},
+		{
+			name: "via with a comma",
+			edit: func(c *Config) { c.Gateway.Via = "a,b" },
+			want: []string{"gateway.via: want one word (letters, digits, -._~!#$%&'*+^`|), no spaces or commas, got \"a,b\""},
+		},
+		{
+			name: "via token",
+			edit: func(c *Config) { c.Gateway.Via = "exit~1.example" },
+		},
+		{
+			name: "unmasked v6 prefix",
+			edit: func(c *Config) { c.Egress.AllowSpecial = []netip.Prefix{netip.MustParsePrefix("2001:db8::1/32")} },
+			want: []string{"egress.allow_special[0]: 2001:db8::1/32 has bits set past the /32 mask: did you mean 2001:db8::/32?"},
+		},
+		{
+			name: "zero prefix and nameserver",
+			edit: func(c *Config) {
+				c.Egress.AllowSpecial = []netip.Prefix{{}}
+				c.Resolver.Nameservers = []Nameserver{{}}
+			},
+			want: []string{
+				"egress.allow_special[0]: want a prefix such as 198.51.100.0/24, got nothing",
+				"resolver.nameservers[0]: want ip or ip:port such as 192.0.2.53, got nothing",
+			},
+		},
+		{
+			name: "duplicate nameserver",
+			edit: func(c *Config) {
+				ns := Nameserver(netip.MustParseAddrPort("192.0.2.53:53"))
+				c.Resolver.Nameservers = []Nameserver{ns, ns}
+			},
+			want: []string{"resolver.nameservers[1]: 192.0.2.53:53 is listed twice"},
+		},
+		{
+			name: "wildcard v4 clashes with loopback on the same port",
+			edit: func(c *Config) {
+				c.Listeners = append(c.Listeners, Listener{Name: "all", Address: netip.MustParseAddrPort("0.0.0.0:4480")})
+			},
+			want: []string{"listeners[1].address: 0.0.0.0:4480 clashes with listeners[0] (127.0.0.1:4480): both cannot listen"},
+		},
+		{
+			name: "wildcard v4 does not clash with v6",
+			edit: func(c *Config) {
+				c.Listeners = []Listener{
+					{Address: netip.MustParseAddrPort("0.0.0.0:4480")},
+					{Address: netip.MustParseAddrPort("[::1]:4480")},
+					{Address: netip.MustParseAddrPort("127.0.0.1:4490")},
+				}
+			},
+		},
+		{
+			name: "metrics username with a colon",
+			edit: func(c *Config) { c.Metrics.Username = "a:b"; c.Metrics.Password = NewSecret("x") },
+			want: []string{"metrics.username: must not contain a colon (HTTP basic authentication)"},
+		},
+		{
+			name: "metrics password without username",
+			edit: func(c *Config) { c.Metrics.Password = NewSecret("x") },
+			want: []string{"metrics.username: missing: a password is set, so give the username too"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.edit(c)
+			if diff := cmp.Diff(tt.want, problemLines(c.Validate())); diff != "" {
+				t.Errorf("Validate mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestManyProblemsAreCapped(t *testing.T) {
+	c := Default()
+	for range maxProblems + 5 {
+		c.Egress.AllowSpecial = append(c.Egress.AllowSpecial, netip.Prefix{})
+	}
+	lines := problemLines(c.Validate())
+	if len(lines) != maxProblems+1 || lines[maxProblems] != "and 5 more problems" {
+		t.Errorf("got %d lines ending %q, want %d problems and \"and 5 more problems\"", len(lines), lines[len(lines)-1], maxProblems)
+	}
+}
+
+func TestListenerAllows(t *testing.T) {
+	tests := []struct {
+		name  string
+		l     Listener
+		proto string
+		want  bool
+	}{
+		{name: "empty means all", l: Listener{}, proto: ProtocolSOCKS4, want: true},
+		{name: "listed", l: Listener{Protocols: []string{ProtocolSOCKS5}}, proto: ProtocolSOCKS5, want: true},
+		{name: "not listed", l: Listener{Protocols: []string{ProtocolSOCKS5}}, proto: ProtocolHTTP, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.l.Allows(tt.proto); got != tt.want {
+				t.Errorf("Allows(%q) = %v, want %v", tt.proto, got, tt.want)
+			}
+		})
+	}
+}

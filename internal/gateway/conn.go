@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// handshakeBufSize is the read buffer of a connection until its tunnel is up; it goes back to
+// a pool afterwards.
+const handshakeBufSize = 4 << 10
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, handshakeBufSize) }}
+
+// clientConn is one client connection during its handshake.
+type clientConn struct {
+	net.Conn
+	lr  io.LimitedReader // bounds how much a request head may read
+	br  *bufio.Reader    // reads through lr; nil once released
+	srv *Server
+	// full is set when the connection arrived past the connection cap: it is answered "at
+	// capacity" and closed.
+	full bool
+}
+
+func (s *Server) serveConn(c net.Conn, p Protocols, full bool) {
+	cc := &clientConn{Conn: c, srv: s, full: full}
+	cc.lr = io.LimitedReader{R: c, N: int64(s.maxHeaderBytes())}
+	cc.br = readerPool.Get().(*bufio.Reader)
+	cc.br.Reset(&cc.lr)
+	defer func() {
+		cc.releaseBuffer()
+		c.Close()
+	}()
+	c.SetReadDeadline(time.Now().Add(s.handshakeTimeout()))
+	first, err := cc.br.Peek(1)
+	if err != nil {
+		return
+	}
+	switch {
+	case first[0] == 0x05 && p&SOCKS5 != 0:
+		s.serveSOCKS5(cc)
+	case first[0] == 0x04 && p&SOCKS4 != 0:
+		s.serveSOCKS4(cc)
+	case first[0] != 0x05 && first[0] != 0x04 && p&HTTP != 0:
+		s.serveHTTP(cc)
+	}
+}
+
+// releaseBuffer returns the handshake buffer to the pool.
+func (cc *clientConn) releaseBuffer() {
+	if cc.br == nil {
+		return
+	}
+	cc.br.Reset(nil)
+	readerPool.Put(cc.br)
+	cc.br = nil
+}
+
+// flushBuffered writes the bytes the client sent after its handshake, already read into the
+// buffer, to w, then releases the buffer: from here on the raw connection is relayed.
+func (cc *clientConn) flushBuffered(w io.Writer) error {
+	n := cc.br.Buffered()
+	if n > 0 {
+		b, _ := cc.br.Peek(n)
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	cc.releaseBuffer()
+	return nil
+}
+
+// limitHead re-arms the head-size limit before a request head is read.
+func (cc *clientConn) limitHead() { cc.lr.N = int64(cc.srv.maxHeaderBytes()) }
+
+// unlimit lifts the head-size limit while a body is read.
+func (cc *clientConn) unlimit() { cc.lr.N = 1<<63 - 1 }
+
+// lingerClose closes after a refusal so that the answer is not lost to a reset: it shuts the
+// write side, discards what the client still sends for at most a second, then closes.
+func lingerClose(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		io.CopyN(io.Discard, c, 64<<10)
+	}
+	c.Close()
+}
+
+// isResourceError reports descriptor or memory exhaustion and aborted connections, after
+// which accepting again (with a back-off) is the right answer.
+func isResourceError(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) ||
+		errors.Is(err, syscall.ECONNABORTED)
+}
+
+// errClass names an error's class for logs without its text, which may hold addresses.
+func errClass(err error) string {
+	switch {
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return "descriptors_exhausted"
+	case errors.Is(err, syscall.ENOBUFS), errors.Is(err, syscall.ENOMEM):
+		return "memory_exhausted"
+	case errors.Is(err, syscall.ECONNABORTED):
+		return "connection_aborted"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout"
+	}
+	return "other"
+}
