@@ -24,8 +24,18 @@ type Config struct {
 	Egress Egress `yaml:"egress"`
 	// Resolver holds how destination names are resolved.
 	Resolver Resolver `yaml:"resolver"`
-	// Metrics holds the Prometheus metrics endpoint. Used when the metrics listener lands.
+	// Metrics holds the Prometheus metrics endpoint.
 	Metrics Metrics `yaml:"metrics"`
+	// Policy holds the exit policy and the block list.
+	Policy Policy `yaml:"policy"`
+	// Notice holds the public pages: the exit notice and the block list.
+	Notice Notice `yaml:"notice"`
+	// Log holds the RAM-only ring log and what goes to stderr.
+	Log Log `yaml:"log"`
+	// Admin holds the admin endpoint (health, readiness, the ring log, pprof).
+	Admin Admin `yaml:"admin"`
+	// DoH holds the optional DNS-over-HTTPS endpoint.
+	DoH DoH `yaml:"doh"`
 
 	// src records where the configuration came from (file name, key lines, secrets given
 	// inline). It is nil for configurations built in code and for Default().

@@ -31,6 +31,7 @@ var wants = map[reflect.Type]string{
 	reflect.TypeFor[netip.Addr]():     "want an IP address such as 192.0.2.1",
 	reflect.TypeFor[Duration]():       "want a duration such as 10s or 5m",
 	reflect.TypeFor[Nameserver]():     "want ip or ip:port such as 192.0.2.53 or [2001:db8::53]:53",
+	reflect.TypeFor[Date]():           "want a date such as 2026-01-31",
 }
 
 // defaulter is implemented by list element types that have defaults of their own: each

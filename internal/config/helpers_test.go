@@ -14,7 +14,8 @@ import (
 
 // cfgCmp compares Configs by their values, not by where they came from.
 var cfgCmp = cmp.Options{
-	cmpopts.IgnoreUnexported(Config{}),
+	cmpopts.IgnoreUnexported(Config{}, Policy{}),
+	cmpopts.EquateComparable(Date{}),
 	cmpopts.EquateComparable(netip.AddrPort{}, netip.Prefix{}, netip.Addr{}, Nameserver{}),
 }
 

@@ -40,6 +40,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	c := Default()
 	p := c.decode(data, name)
 	c.fillDefaults()
+	c.loadIncludes(p)
 	c.validate(p)
 	if err := p.err(); err != nil {
 		return nil, err

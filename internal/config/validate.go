@@ -34,6 +34,8 @@ func (c *Config) validate(p *problems) {
 	c.Egress.validate(p, "egress")
 	c.Resolver.validate(p, "resolver")
 	c.validateMetrics(p, "metrics")
+	c.validatePolicy(p)
+	c.validateNotice(p)
 }
 
 // positive checks a timeout.

@@ -1,6 +1,7 @@
 // Package daemon wires `sortie serve`: it turns a validated configuration into listeners, the
-// egress and the gateway, serves until its context ends, then drains open tunnels for at most
-// the configured time. It is the only place that knows every part of the data plane.
+// egress, the gateway and the side services (public pages, admin, metrics), serves until its
+// context ends, then drains open tunnels for at most the configured time. It is the only place
+// that knows every part of the data plane.
 package daemon
 
 import (
@@ -9,10 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"sortie.dev/sortie/internal/config"
 	"sortie.dev/sortie/internal/egress"
@@ -23,8 +25,28 @@ import (
 type Daemon struct {
 	cfg       *config.Config
 	log       *slog.Logger
+	reg       *prometheus.Registry // this instance's metrics
 	gw        *gateway.Server
+	eg        *egress.Egress
 	listeners []boundListener
+	// services run beside the gateway until the context ends (admin, metrics, public
+	// pages...). Each subsystem's setup adds its own.
+	services []service
+	// health reports problems for /readyz; each subsystem may add a check.
+	health []func() (ok bool, detail string)
+	// closers run after the drain, in reverse order.
+	closers []func()
+
+	// Each subsystem keeps its own state in its own file's type.
+	observe observeState // observe.go
+	resolve resolveState // resolver.go
+	notice  noticeState  // notice.go
+}
+
+// service is a side server: run serves until ctx ends and returns.
+type service struct {
+	name string
+	run  func(ctx context.Context) error
 }
 
 type boundListener struct {
@@ -43,13 +65,30 @@ func New(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	if err := config.EnsureDir(dir); err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: log}
-	if err := d.listen(); err != nil {
-		d.closeListeners()
+	d := &Daemon{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	if err := d.setup(); err != nil {
+		d.close()
 		return nil, err
 	}
-	d.gw = d.gateway()
 	return d, nil
+}
+
+// setup builds every part in dependency order; each step lives in its own file.
+func (d *Daemon) setup() error {
+	steps := []func() error{
+		d.setupObserve,  // observe.go: ring log, metrics, admin endpoint
+		d.listen,        // listeners, before anything that needs their addresses
+		d.setupResolver, // resolver.go: the resolver and its side services
+		d.setupEgress,   // egress.go: policy and dialer
+		d.setupGateway,  // the proxy protocols
+		d.setupNotice,   // notice.go: the public pages
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Daemon) listen() error {
@@ -63,7 +102,7 @@ func (d *Daemon) listen() error {
 			ln.Close()
 			return fmt.Errorf("listeners[%d]: %w", i, err)
 		}
-		d.listeners = append(d.listeners, boundListener{ln: ln, name: l.Name, protocols: protos})
+		d.listeners = append(d.listeners, boundListener{ln: ln, name: l.DisplayName(), protocols: protos})
 	}
 	return nil
 }
@@ -75,11 +114,11 @@ func protocolsOf(names []string) (gateway.Protocols, error) {
 	var p gateway.Protocols
 	for _, n := range names {
 		switch n {
-		case "http":
+		case config.ProtocolHTTP:
 			p |= gateway.HTTP
-		case "socks4":
+		case config.ProtocolSOCKS4:
 			p |= gateway.SOCKS4
-		case "socks5":
+		case config.ProtocolSOCKS5:
 			p |= gateway.SOCKS5
 		default:
 			return 0, fmt.Errorf("unknown protocol %q", n)
@@ -101,25 +140,23 @@ func protocolNames(p gateway.Protocols) string {
 	return strings.Join(names, ",")
 }
 
-func (d *Daemon) closeListeners() {
+// close releases what setup opened, when New fails or after Run.
+func (d *Daemon) close() {
 	for _, l := range d.listeners {
 		l.ln.Close()
 	}
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+	d.closers = nil
 }
 
-// gateway builds the gateway server and its egress from the configuration.
-func (d *Daemon) gateway() *gateway.Server {
+// setupGateway builds the gateway server over the egress.
+func (d *Daemon) setupGateway() error {
 	c := d.cfg
-	eg := &egress.Egress{
-		Resolver:       egress.NewResolver(nameservers(c), c.Resolver.Timeout.D()),
-		Check:          specialCheck(c.Egress.AllowSpecial),
-		Own:            d.own,
-		DialTimeout:    c.Egress.DialTimeout.D(),
-		ResolveTimeout: c.Resolver.Timeout.D(),
-	}
-	return &gateway.Server{
+	d.gw = &gateway.Server{
 		Dial: func(ctx context.Context, t gateway.Target) (net.Conn, error) {
-			return eg.Dial(ctx, egress.Target{Host: t.Host, Port: t.Port})
+			return d.eg.Dial(ctx, egress.Target{Host: t.Host, Port: t.Port})
 		},
 		HandshakeTimeout: c.Gateway.HandshakeTimeout.D(),
 		KeepAliveTimeout: c.Gateway.KeepAliveTimeout.D(),
@@ -129,69 +166,16 @@ func (d *Daemon) gateway() *gateway.Server {
 		Via:              c.Gateway.Via,
 		Logger:           d.log,
 	}
-}
-
-func nameservers(c *config.Config) []netip.AddrPort {
-	out := make([]netip.AddrPort, 0, len(c.Resolver.Nameservers))
-	for _, n := range c.Resolver.Nameservers {
-		out = append(out, n.AddrPort())
-	}
-	return out
-}
-
-// specialCheck refuses special-purpose addresses except those inside the operator's
-// allow_special prefixes.
-func specialCheck(allow []netip.Prefix) func(netip.Addr, uint16) error {
-	return func(addr netip.Addr, port uint16) error {
-		a := addr.Unmap()
-		for _, p := range allow {
-			if p.Contains(a) {
-				return nil
-			}
-		}
-		return egress.Builtin(addr, port)
-	}
-}
-
-// own reports whether addr:port is one of the gateway's own listeners. A listener on an
-// unspecified address owns that port on every local address.
-func (d *Daemon) own(addr netip.Addr, port uint16) bool {
-	addr = addr.Unmap()
-	for _, l := range d.listeners {
-		ap := l.ln.Addr().(*net.TCPAddr).AddrPort()
-		if ap.Port() != port {
-			continue
-		}
-		la := ap.Addr().Unmap()
-		if la == addr || la.IsUnspecified() && isLocal(addr) {
-			return true
-		}
-	}
-	return false
-}
-
-// isLocal reports whether addr belongs to one of this machine's interfaces.
-func isLocal(addr netip.Addr) bool {
-	if addr.IsLoopback() || addr.IsUnspecified() {
-		return true
-	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return true // unknown: refuse rather than risk dialling ourselves
-	}
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Unmap() == addr {
-			return true
-		}
-	}
-	return false
+	return nil
 }
 
 // Run serves until ctx ends, then stops accepting and drains open connections for at most
 // gateway.drain_timeout before closing the rest.
 func (d *Daemon) Run(ctx context.Context) error {
+	defer d.close()
+	sctx, stopServices := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	errs := make(chan error, len(d.listeners))
+	errs := make(chan error, len(d.listeners)+len(d.services))
 	for _, l := range d.listeners {
 		d.log.Info("listening on "+l.ln.Addr().String(), "listener", l.name, "protocols", protocolNames(l.protocols))
 		wg.Add(1)
@@ -202,11 +186,29 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	for _, s := range d.services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.run(sctx); err != nil && sctx.Err() == nil {
+				errs <- fmt.Errorf("%s: %w", s.name, err)
+			}
+		}()
+	}
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-errs:
 	}
+	d.drain()
+	stopServices()
+	wg.Wait()
+	d.log.Info("stopped")
+	return runErr
+}
+
+// drain stops the gateway, giving open connections up to the drain timeout.
+func (d *Daemon) drain() {
 	d.log.Info("stopping: draining open connections", "active", d.gw.Active(), "drain_timeout", d.cfg.Gateway.DrainTimeout.D())
 	dctx, cancel := context.WithTimeout(context.Background(), d.cfg.Gateway.DrainTimeout.D())
 	defer cancel()
@@ -214,9 +216,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.gw.Shutdown(dctx); err != nil {
 		d.log.Warn("drain timed out; remaining connections closed", "after", time.Since(start).Round(time.Millisecond))
 	}
-	wg.Wait()
-	d.log.Info("stopped")
-	return runErr
 }
 
 // Addrs returns the listeners' bound addresses, in configuration order.
@@ -226,4 +225,23 @@ func (d *Daemon) Addrs() []net.Addr {
 		out[i] = l.ln.Addr()
 	}
 	return out
+}
+
+// ready reports whether the daemon is ready, with the details of any problem.
+func (d *Daemon) ready() (bool, string) {
+	ok, details := true, []string{}
+	for _, h := range d.health {
+		hok, detail := h()
+		ok = ok && hok
+		if detail != "" {
+			details = append(details, detail)
+		}
+	}
+	if len(details) == 0 {
+		if ok {
+			return true, "ready"
+		}
+		return false, "not ready"
+	}
+	return ok, strings.Join(details, "; ")
 }
