@@ -176,6 +176,13 @@ func (p *e2eProcess) String() string {
 // timeout, and that nothing it wrote names a destination.
 func startSortie(t *testing.T, bin, config string) netip.AddrPort {
 	t.Helper()
+	_, addr := startSortieProcess(t, bin, config)
+	return addr
+}
+
+// startSortieProcess is startSortie that also returns the process, for signals and output.
+func startSortieProcess(t *testing.T, bin, config string) (*e2eProcess, netip.AddrPort) {
+	t.Helper()
 	p := &e2eProcess{cmd: exec.Command(bin, "serve", "--config", config), eof: make(chan struct{})}
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config)}
 	p.cmd.Stdout = p
@@ -191,13 +198,13 @@ func startSortie(t *testing.T, bin, config string) netip.AddrPort {
 	t.Cleanup(func() { stopSortie(t, p) })
 	select {
 	case a := <-addrs:
-		return a
+		return p, a
 	case <-p.eof:
 		t.Fatalf("sortie ended its output before a \"listening on\" line:\n%s", p)
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no \"listening on\" line from sortie within 30s:\n%s", p)
 	}
-	return netip.AddrPort{}
+	return nil, netip.AddrPort{}
 }
 
 // readStderr copies sortie's stderr into the output and sends the first listener address.

@@ -27,9 +27,11 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), checkCmd(), versionCmd())
+	root.AddCommand(serveCmd(), checkCmd(), policyCmd(), versionCmd())
 	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "sortie:", err)
+		if err.Error() != "" {
+			fmt.Fprintln(os.Stderr, "sortie:", err)
+		}
 		var ee *exitError
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)

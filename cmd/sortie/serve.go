@@ -25,7 +25,7 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			return serve(cfg, log)
+			return serve(cfg, path, log)
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "", "YAML configuration file (starts with `version: 1`)")
@@ -45,7 +45,7 @@ func loadConfig(path string, log *slog.Logger) (*config.Config, error) {
 	return cfg, err
 }
 
-func serve(cfg *config.Config, log *slog.Logger) error {
+func serve(cfg *config.Config, path string, log *slog.Logger) error {
 	daemon.Harden(log)
 	d, err := daemon.New(cfg, log)
 	if err != nil {
@@ -56,10 +56,24 @@ func serve(cfg *config.Config, log *slog.Logger) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	go func() {
-		for range hup {
-			log.Warn("SIGHUP: reloading is not supported yet; restart to apply configuration changes")
-		}
-	}()
+	go reloadOnHangup(hup, path, d, log)
 	return d.Run(ctx)
+}
+
+// reloadOnHangup re-reads the configuration file on every SIGHUP and applies it; a broken
+// file leaves the configuration in force and the reason is logged.
+func reloadOnHangup(hup <-chan os.Signal, path string, d *daemon.Daemon, log *slog.Logger) {
+	for range hup {
+		if path == "" {
+			log.Warn("SIGHUP: running on the embedded default configuration; nothing to reload")
+			continue
+		}
+		cfg, err := loadConfig(path, log)
+		if err == nil {
+			err = d.Reload(cfg)
+		}
+		if err != nil {
+			log.Error("reload failed; the configuration in force is unchanged", "error", err)
+		}
+	}
 }

@@ -54,7 +54,7 @@ type Block struct {
 	// Domain blocks a name, for example example.com.
 	Domain string `yaml:"domain"`
 	// Subdomains extends a domain entry to every name under it.
-	Subdomains bool `yaml:"subdomains"`
+	Subdomains bool `yaml:"include_subdomains"`
 	// Prefix blocks an address or a network, for example 203.0.113.7/32.
 	Prefix netip.Prefix `yaml:"prefix"`
 	// Port limits the entry to one destination port; 0 means every port.

@@ -36,11 +36,14 @@ type Daemon struct {
 	health []func() (ok bool, detail string)
 	// closers run after the drain, in reverse order.
 	closers []func()
+	// onReload is told the outcome of every reload (metrics).
+	onReload []func(ok bool)
 
 	// Each subsystem keeps its own state in its own file's type.
 	observe observeState // observe.go
 	resolve resolveState // resolver.go
 	notice  noticeState  // notice.go
+	policy  policyState  // egress.go
 }
 
 // service is a side server: run serves until ctx ends and returns.

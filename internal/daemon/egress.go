@@ -1,18 +1,35 @@
 package daemon
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
+	"time"
 
+	"sortie.dev/sortie/internal/config"
 	"sortie.dev/sortie/internal/egress"
+	"sortie.dev/sortie/internal/policy"
 )
 
-// setupEgress builds the one path of outbound connections.
+// policyState holds the exit policy in force; a reload swaps it atomically.
+type policyState struct {
+	current atomic.Pointer[policy.Policy]
+}
+
+// setupEgress builds the exit policy and the one path of outbound connections.
 func (d *Daemon) setupEgress() error {
+	p, err := d.buildPolicy(d.cfg)
+	if err != nil {
+		return err
+	}
+	d.policy.current.Store(p)
 	c := d.cfg
 	d.eg = &egress.Egress{
 		Resolver:       d.resolver(),
-		Check:          specialCheck(c.Egress.AllowSpecial),
+		Normalize:      policy.NormalizeHost,
+		CheckName:      d.checkName,
+		Check:          d.checkAddr,
 		Own:            d.own,
 		DialTimeout:    c.Egress.DialTimeout.D(),
 		ResolveTimeout: c.Resolver.Timeout.D(),
@@ -20,26 +37,61 @@ func (d *Daemon) setupEgress() error {
 	return nil
 }
 
-// specialCheck refuses special-purpose addresses except those inside the operator's
-// allow_special prefixes.
-func specialCheck(allow []netip.Prefix) func(netip.Addr, uint16) error {
-	return func(addr netip.Addr, port uint16) error {
-		a := addr.Unmap()
-		for _, p := range allow {
-			if p.Contains(a) {
-				return nil
-			}
-		}
-		return egress.Builtin(addr, port)
+// buildPolicy assembles the exit policy of cfg with the gateway's own addresses: every
+// address of this machine's interfaces, and every bound listener.
+func (d *Daemon) buildPolicy(cfg *config.Config) (*policy.Policy, error) {
+	opts := cfg.PolicyOptions(d.ownListeners())
+	opts.Own = localAddrs()
+	p, err := policy.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
 	}
+	return p, nil
+}
+
+// checkName decides a name before it is resolved: the block list on names.
+func (d *Daemon) checkName(name string, port uint16) error {
+	return d.policy.current.Load().DecideName(name, port, time.Now()).Err()
+}
+
+// checkAddr decides one resolved address right before it is dialled.
+func (d *Daemon) checkAddr(addr netip.Addr, port uint16) error {
+	q := policy.Query{Addr: addr, Port: port, Proto: policy.TCP, Now: time.Now()}
+	return d.policy.current.Load().Decide(q).Err()
+}
+
+// ownListeners returns the bound addresses of every listener Sortie serves on.
+func (d *Daemon) ownListeners() []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, l := range d.listeners {
+		out = append(out, l.ln.Addr().(*net.TCPAddr).AddrPort())
+	}
+	for _, a := range d.cfg.Notice.Listeners {
+		out = append(out, a)
+	}
+	return out
+}
+
+// localAddrs returns the addresses of this machine's interfaces.
+func localAddrs() []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out = append(out, p.Addr().Unmap())
+		}
+	}
+	return out
 }
 
 // own reports whether addr:port is one of the gateway's own listeners. A listener on an
 // unspecified address owns that port on every local address.
 func (d *Daemon) own(addr netip.Addr, port uint16) bool {
 	addr = addr.Unmap()
-	for _, l := range d.listeners {
-		ap := l.ln.Addr().(*net.TCPAddr).AddrPort()
+	for _, ap := range d.ownListeners() {
 		if ap.Port() != port {
 			continue
 		}
@@ -56,14 +108,24 @@ func isLocal(addr netip.Addr) bool {
 	if addr.IsLoopback() || addr.IsUnspecified() {
 		return true
 	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return true // unknown: refuse rather than risk dialling ourselves
-	}
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Unmap() == addr {
+	for _, a := range localAddrs() {
+		if a == addr {
 			return true
 		}
 	}
 	return false
+}
+
+// Policy assembles the exit policy a daemon would run with cfg, without opening anything:
+// the configured listener addresses and this machine's interface addresses count as its own.
+// `sortie policy explain` uses it.
+func Policy(cfg *config.Config) (*policy.Policy, error) {
+	var own []netip.AddrPort
+	for _, l := range cfg.Listeners {
+		own = append(own, l.Address)
+	}
+	own = append(own, cfg.Notice.Listeners...)
+	opts := cfg.PolicyOptions(own)
+	opts.Own = localAddrs()
+	return policy.New(opts)
 }

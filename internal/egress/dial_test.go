@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -495,4 +496,36 @@ func startBoth(t *testing.T, handler dns.Handler) netip.AddrPort {
 		t.Cleanup(func() { srv.Shutdown() })
 	}
 	return addr
+}
+
+func TestCheckNameBeforeLookup(t *testing.T) {
+	srv := dnstest.Start(t, map[string][]netip.Addr{"blocked.test": {lo4}, "fine.test": {lo4}})
+	o := startOrigin(t)
+	var asked []string
+	e := &Egress{
+		Resolver: NewResolver([]netip.AddrPort{srv.Addr}, time.Second),
+		Check:    allowLoopback,
+		CheckName: func(name string, port uint16) error {
+			asked = append(asked, name)
+			if name == "blocked.test" {
+				return &refusal.Error{Reason: refusal.Blocked, Message: "blocked here"}
+			}
+			return nil
+		},
+	}
+	_, err := e.Dial(context.Background(), Target{Host: "Blocked.Test.", Port: o.port})
+	if got := refusal.ReasonOf(err); got != refusal.Blocked {
+		t.Errorf("blocked name: reason %v, want blocked", got)
+	}
+	if n := srv.Queries("blocked.test", "A") + srv.Queries("blocked.test", "AAAA"); n != 0 {
+		t.Errorf("a name refused before lookup was looked up %d times", n)
+	}
+	c, err := e.Dial(context.Background(), Target{Host: "fine.test", Port: o.port})
+	if err != nil {
+		t.Fatalf("allowed name: %v", err)
+	}
+	c.Close()
+	if want := []string{"blocked.test", "fine.test"}; !slices.Equal(asked, want) {
+		t.Errorf("CheckName saw %q, want the normalised names %q", asked, want)
+	}
 }

@@ -54,6 +54,10 @@ type Egress struct {
 	// a *refusal.Error (Reason Policy or Blocked) to refuse; any other error is taken as a
 	// Policy refusal.
 	Check func(addr netip.Addr, port uint16) error
+	// CheckName decides a normalised name before it is resolved (the block list on names);
+	// nil allows every name. It returns a *refusal.Error to refuse; the name is then never
+	// looked up.
+	CheckName func(name string, port uint16) error
 	// Normalize turns the client's host into a lower-case name or an address; nil means
 	// DefaultNormalize. Its errors should be *refusal.Error; others are taken as Malformed.
 	Normalize func(host string) (name string, addr netip.Addr, err error)
@@ -84,6 +88,11 @@ func (e *Egress) Dial(ctx context.Context, t Target) (net.Conn, error) {
 	}
 	if addr.IsValid() {
 		return e.dialLiteral(ctx, addr.Unmap().WithZone(""), t.Port)
+	}
+	if e.CheckName != nil {
+		if err := e.CheckName(name, t.Port); err != nil {
+			return nil, asRefusal(err, refusal.Policy, msgPolicy)
+		}
 	}
 	return e.dialName(ctx, name, t.Port)
 }

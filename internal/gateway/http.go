@@ -160,7 +160,7 @@ func (s *Server) servePage(cc *clientConn, bw *bufio.Writer, h *head) bool {
 	rec := &pageRecorder{header: http.Header{}}
 	page := s.Page
 	if page == nil {
-		page = http.HandlerFunc(defaultPage)
+		page = DefaultPage
 	}
 	page.ServeHTTP(rec, req)
 	keep := h.keepAlive()
@@ -208,6 +208,10 @@ func (r *pageRecorder) write(bw *bufio.Writer, headOnly, keep bool) error {
 	}
 	return bw.Flush()
 }
+
+// DefaultPage is the small page a browser on a proxy port gets when no Page is configured: it
+// says what the port is.
+var DefaultPage http.Handler = http.HandlerFunc(defaultPage)
 
 func defaultPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -210,6 +211,9 @@ func (l *Lab) claim(name string, addrs []netip.Prefix) (string, error) {
 		if other, ok := l.prefixes[a.Masked()]; ok {
 			return "", fmt.Errorf("prefix %v already belongs to host %s", a.Masked(), other)
 		}
+		if err := notOnMachine(a.Masked()); err != nil {
+			return "", err
+		}
 	}
 	veth := l.prefix + strconv.Itoa(l.nextVeth)
 	if len(veth) > 15 {
@@ -220,6 +224,29 @@ func (l *Lab) claim(name string, addrs []netip.Prefix) (string, error) {
 	}
 	l.nextVeth++
 	return veth, nil
+}
+
+// notOnMachine refuses a prefix that overlaps a network this machine is already on: giving
+// its first address to a veth could take the address of the machine's real gateway, and test
+// traffic would leave the machine. Some machines here sit on a documentation range.
+func notOnMachine(p netip.Prefix) error {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return fmt.Errorf("listing interfaces: %w", err)
+	}
+	for _, ifc := range ifaces {
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			q, err := netip.ParsePrefix(a.String())
+			if err == nil && q.Overlaps(p) {
+				return fmt.Errorf("prefix %v overlaps %v on %s, a network this machine is already on: use another test range", p, q, ifc.Name)
+			}
+		}
+	}
+	return nil
 }
 
 // firstHost returns the first host address of p's network: 198.51.100.1 for 198.51.100.0/24.
