@@ -26,6 +26,8 @@ type Config struct {
 	Resolver Resolver `yaml:"resolver"`
 	// Metrics holds the Prometheus metrics endpoint.
 	Metrics Metrics `yaml:"metrics"`
+	// Routes send .onion, .i2p and other suffixes to upstream proxies instead of resolving them.
+	Routes Routes `yaml:"routes"`
 	// Policy holds the exit policy and the block list.
 	Policy Policy `yaml:"policy"`
 	// Notice holds the public pages: the exit notice and the block list.

@@ -191,7 +191,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top key lists the known ones",
 			yaml: "version: 1\nlogging: {}\n",
-			want: []string{"f.yaml:2: logging: unknown key; known keys: admin, data_dir, doh, egress, gateway, listeners, log, metrics, notice, policy, resolver, version"},
+			want: []string{"f.yaml:2: logging: unknown key; known keys: admin, data_dir, doh, egress, gateway, listeners, log, metrics, notice, policy, resolver, routes, version"},
 		},
 		{
 			name: "duplicate key",
@@ -223,7 +223,7 @@ func TestParseErrors(t *testing.T) {
 			name: "aliases report where they are used",
 			yaml: "version: 1\nx: &a [1, 2]\nlisteners: [*a, *a]\n",
 			want: []string{
-				"f.yaml:2: x: unknown key; known keys: admin, data_dir, doh, egress, gateway, listeners, log, metrics, notice, policy, resolver, version",
+				"f.yaml:2: x: unknown key; known keys: admin, data_dir, doh, egress, gateway, listeners, log, metrics, notice, policy, resolver, routes, version",
 				"f.yaml:3: listeners[0]: want a mapping of keys, got a list",
 				"f.yaml:3: listeners[1]: want a mapping of keys, got a list",
 			},

@@ -36,6 +36,7 @@ func (c *Config) validate(p *problems) {
 	c.validateMetrics(p, "metrics")
 	c.validatePolicy(p)
 	c.validateNotice(p)
+	c.Routes.validate(p)
 }
 
 // positive checks a timeout.

@@ -31,10 +31,20 @@ func (d *Daemon) setupEgress() error {
 		CheckName:      d.checkName,
 		Check:          d.checkAddr,
 		Own:            d.own,
+		Routes:         routes(c),
 		DialTimeout:    c.Egress.DialTimeout.D(),
 		ResolveTimeout: c.Resolver.Timeout.D(),
 	}
 	return nil
+}
+
+// routes converts the configured routes for the egress.
+func routes(c *config.Config) []egress.Route {
+	var out []egress.Route
+	for _, r := range c.Routes.All() {
+		out = append(out, egress.Route{Suffix: r.Suffix, Upstream: r.Via})
+	}
+	return out
 }
 
 // buildPolicy assembles the exit policy of cfg with the gateway's own addresses: every

@@ -54,6 +54,9 @@ type Egress struct {
 	// a *refusal.Error (Reason Policy or Blocked) to refuse; any other error is taken as a
 	// Policy refusal.
 	Check func(addr netip.Addr, port uint16) error
+	// Routes send names under some suffixes (.onion, .i2p) to upstream proxies instead of
+	// resolving them; the operator's upstreams are dialled as configured, outside Check.
+	Routes []Route
 	// CheckName decides a normalised name before it is resolved (the block list on names);
 	// nil allows every name. It returns a *refusal.Error to refuse; the name is then never
 	// looked up.
@@ -93,6 +96,9 @@ func (e *Egress) Dial(ctx context.Context, t Target) (net.Conn, error) {
 		if err := e.CheckName(name, t.Port); err != nil {
 			return nil, asRefusal(err, refusal.Policy, msgPolicy)
 		}
+	}
+	if r, ok := e.route(name); ok {
+		return e.dialRoute(ctx, r, name, t.Port)
 	}
 	return e.dialName(ctx, name, t.Port)
 }
