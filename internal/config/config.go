@@ -54,6 +54,11 @@ type Listener struct {
 	// empty in a Config built in code): all three. "http" covers both forward requests and
 	// CONNECT.
 	Protocols []string `yaml:"protocols"`
+	// TLSCertFile and TLSKeyFile, when both set, make this an HTTPS proxy port: clients
+	// speak TLS to Sortie (curl --proxy https://..., Chrome's HTTPS proxies), then HTTP or
+	// SOCKS inside. PEM files, re-read on reload.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
 }
 
 // Gateway holds the limits and timeouts of client connections.

@@ -37,3 +37,10 @@ func (c *Config) fillDefaults() {
 		}
 	}
 }
+
+// TLS reports whether the listener speaks TLS to its clients.
+func (l Listener) TLS() bool { return l.TLSCertFile != "" && l.TLSKeyFile != "" }
+
+// Path resolves a file name written in the configuration: relative names are taken from the
+// directory of the configuration file.
+func (c *Config) Path(name string) string { return c.src.path(name) }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,15 @@ func (s *source) line(path string) int {
 		}
 	}
 	return 0
+}
+
+// path resolves a file name written in the configuration: relative names are taken from the
+// configuration file's directory.
+func (s *source) path(name string) string {
+	if s == nil || s.file == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(filepath.Dir(s.file), name)
 }
 
 // has reports whether path was written in the file.

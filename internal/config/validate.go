@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -83,6 +84,20 @@ func (l Listener) validate(p *problems, path string, src *source) {
 			p.add(pp, "want http, socks4 or socks5, got %q", proto)
 		case slices.Contains(l.Protocols[:i], proto):
 			p.add(pp, "%q is listed twice", proto)
+		}
+	}
+	l.validateTLS(p, path, src)
+}
+
+// validateTLS checks that a TLS listener's certificate and key are given together and load.
+func (l Listener) validateTLS(p *problems, path string, src *source) {
+	switch {
+	case l.TLSCertFile == "" && l.TLSKeyFile == "":
+	case l.TLSCertFile == "" || l.TLSKeyFile == "":
+		p.add(path, "want both tls_cert_file and tls_key_file, or neither")
+	default:
+		if _, err := tls.LoadX509KeyPair(src.path(l.TLSCertFile), src.path(l.TLSKeyFile)); err != nil {
+			p.add(path+".tls_cert_file", "cannot load the certificate and key: %v", err)
 		}
 	}
 }

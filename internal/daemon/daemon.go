@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +56,9 @@ type service struct {
 type boundListener struct {
 	ln        net.Listener
 	name      string
+	address   netip.AddrPort // as configured
 	protocols gateway.Protocols
+	certs     *certStore // TLS listeners only
 }
 
 // New prepares a daemon from cfg: it creates the data directory and opens every listener, so
@@ -105,7 +108,12 @@ func (d *Daemon) listen() error {
 			ln.Close()
 			return fmt.Errorf("listeners[%d]: %w", i, err)
 		}
-		d.listeners = append(d.listeners, boundListener{ln: ln, name: l.DisplayName(), protocols: protos})
+		wrapped, certs, err := d.wrapTLS(ln, l)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		d.listeners = append(d.listeners, boundListener{ln: wrapped, name: l.DisplayName(), address: l.Address, protocols: protos, certs: certs})
 	}
 	return nil
 }

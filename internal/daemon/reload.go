@@ -12,24 +12,35 @@ import (
 // leaves the old one in force and returns why. Changes to other sections take effect after a
 // restart; each is reported.
 func (d *Daemon) Reload(cfg *config.Config) error {
-	p, err := d.buildPolicy(cfg)
-	if err == nil {
-		pages, perr := d.buildPages(cfg, p)
-		if err = perr; err == nil {
-			d.policy.current.Store(p)
-			d.notice.pages.Store(pages)
-			for _, section := range restartNeeded(d.cfg, cfg) {
-				d.log.Warn("reload: " + section + " changed; the change takes effect after a restart")
-			}
-		}
-	}
+	err := d.apply(cfg)
 	for _, f := range d.onReload {
 		f(err == nil)
 	}
 	if err != nil {
 		return err
 	}
-	d.log.Info("reload: exit policy, block list and public pages in force")
+	for _, section := range restartNeeded(d.cfg, cfg) {
+		d.log.Warn("reload: " + section + " changed; the change takes effect after a restart")
+	}
+	d.log.Info("reload: exit policy, block list, public pages and certificates in force")
+	return nil
+}
+
+// apply builds everything a reload changes, then swaps it all, or nothing.
+func (d *Daemon) apply(cfg *config.Config) error {
+	p, err := d.buildPolicy(cfg)
+	if err != nil {
+		return err
+	}
+	pages, err := d.buildPages(cfg, p)
+	if err != nil {
+		return err
+	}
+	if err := d.reloadCerts(cfg); err != nil { // the last step that can fail: it swaps itself
+		return err
+	}
+	d.policy.current.Store(p)
+	d.notice.pages.Store(pages)
 	return nil
 }
 
