@@ -183,7 +183,14 @@ func startSortie(t *testing.T, bin, config string) netip.AddrPort {
 // startSortieProcess is startSortie that also returns the process, for signals and output.
 func startSortieProcess(t *testing.T, bin, config string) (*e2eProcess, netip.AddrPort) {
 	t.Helper()
-	p := &e2eProcess{cmd: exec.Command(bin, "serve", "--config", config), eof: make(chan struct{})}
+	return startSortieCmd(t, exec.Command(bin, "serve", "--config", config), config)
+}
+
+// startSortieCmd is startSortieProcess for a prepared command, such as one that runs sortie
+// inside a network namespace.
+func startSortieCmd(t *testing.T, cmd *exec.Cmd, config string) (*e2eProcess, netip.AddrPort) {
+	t.Helper()
+	p := &e2eProcess{cmd: cmd, eof: make(chan struct{})}
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Dir(config)}
 	p.cmd.Stdout = p
 	stderr, err := p.cmd.StderrPipe()

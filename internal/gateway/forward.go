@@ -75,6 +75,7 @@ func (f *forwarder) forward(h *head) bool {
 		f.upgrade(h, u)
 		return false
 	}
+	clientKeep := h.keepAlive() // before the hop-by-hop headers are cleaned away
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	watch := newWatchdog(s.idleTimeout(), cancel)
@@ -91,7 +92,7 @@ func (f *forwarder) forward(h *head) bool {
 	}
 	defer resp.Body.Close()
 	s.observe(KindForward, nil)
-	keep := h.keepAlive() && !s.draining()
+	keep := clientKeep && !s.draining()
 	if body != nil {
 		body.startResponse()
 	}

@@ -496,3 +496,28 @@ func TestProxyClientsThroughGateway(t *testing.T) {
 		t.Errorf("origin saw %q, want /hi", got.URI)
 	}
 }
+
+func TestForwardConnectionClose(t *testing.T) {
+	f := newFixture(t, nil)
+	_, port := echoOrigin(t)
+	tests := []struct {
+		name string
+		raw  string
+	}{
+		{name: "HTTP/1.1 close", raw: "GET http://origin.test:" + port + "/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"},
+		{name: "HTTP/1.0 default", raw: "GET http://origin.test:" + port + "/ HTTP/1.0\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := f.conn()
+			io.WriteString(c, tt.raw)
+			all, err := io.ReadAll(c) // ends only if the gateway closes
+			if err != nil {
+				t.Fatalf("reading until close: %v", err)
+			}
+			if !strings.Contains(string(all), "Connection: close") {
+				t.Errorf("response does not announce the close:\n%s", all)
+			}
+		})
+	}
+}
