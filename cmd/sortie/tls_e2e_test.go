@@ -115,8 +115,9 @@ func proxyCertName(t *testing.T, proxy netip.AddrPort) string {
 	return c.ConnectionState().PeerCertificates[0].Subject.CommonName
 }
 
-// writeProxyCert writes a self-signed certificate for 127.0.0.1 and its key.
-func writeProxyCert(t *testing.T, certFile, keyFile, name string) {
+// writeProxyCert writes a self-signed certificate and its key, for 127.0.0.1 unless other
+// addresses are given.
+func writeProxyCert(t *testing.T, certFile, keyFile, name string, ips ...string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -132,6 +133,12 @@ func writeProxyCert(t *testing.T, certFile, keyFile, name string) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
+	}
+	if len(ips) > 0 {
+		tmpl.IPAddresses = nil
+		for _, ip := range ips {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(ip))
+		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
