@@ -268,7 +268,7 @@ func TestListeningOn(t *testing.T) {
 // stopSortie sends SIGTERM, waits for a clean exit and checks the privacy invariant on
 // everything sortie wrote.
 func stopSortie(t *testing.T, p *e2eProcess) {
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		t.Errorf("SIGTERM: %v", err)
 	}
 	start := time.Now()

@@ -57,7 +57,24 @@ func serve(cfg *config.Config, path string, log *slog.Logger) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go reloadOnHangup(hup, path, d, log)
+	usr2 := make(chan os.Signal, 1)
+	signal.Notify(usr2, syscall.SIGUSR2)
+	defer signal.Stop(usr2)
+	go upgradeOnSignal(usr2, d, stop, log)
 	return d.Run(ctx)
+}
+
+// upgradeOnSignal hands the listening sockets to a new process on SIGUSR2 and, once it
+// serves, stops this one, which drains its tunnels.
+func upgradeOnSignal(usr2 <-chan os.Signal, d *daemon.Daemon, stop func(), log *slog.Logger) {
+	for range usr2 {
+		if err := d.Upgrade(); err != nil {
+			log.Error("upgrade failed; this process goes on serving", "error", err)
+			continue
+		}
+		stop()
+		return
+	}
 }
 
 // reloadOnHangup re-reads the configuration file on every SIGHUP and applies it; a broken

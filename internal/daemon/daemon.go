@@ -41,10 +41,11 @@ type Daemon struct {
 	onReload []func(ok bool)
 
 	// Each subsystem keeps its own state in its own file's type.
-	observe observeState // observe.go
-	resolve resolveState // resolver.go
-	notice  noticeState  // notice.go
-	policy  policyState  // egress.go
+	observe  observeState  // observe.go
+	resolve  resolveState  // resolver.go
+	notice   noticeState   // notice.go
+	policy   policyState   // egress.go
+	handover handoverState // handover.go
 }
 
 // service is a side server: run serves until ctx ends and returns.
@@ -72,6 +73,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	d.inherit()
 	if err := d.setup(); err != nil {
 		d.close()
 		return nil, err
@@ -99,7 +101,7 @@ func (d *Daemon) setup() error {
 
 func (d *Daemon) listen() error {
 	for i, l := range d.cfg.Listeners {
-		ln, err := net.Listen("tcp", l.Address.String())
+		ln, err := d.listenTCP(l.Address.String())
 		if err != nil {
 			return fmt.Errorf("listeners[%d]: %w", i, err)
 		}
@@ -206,6 +208,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	d.signalReady()
 	var runErr error
 	select {
 	case <-ctx.Done():

@@ -33,7 +33,7 @@ func (d *Daemon) setupNotice() error {
 	d.notice.pages.Store(pages)
 	d.gw.Page = http.HandlerFunc(d.servePage)
 	for i, a := range d.cfg.Notice.Listeners {
-		ln, err := net.Listen("tcp", a.String())
+		ln, err := d.listenTCP(a.String())
 		if err != nil {
 			return fmt.Errorf("notice.listeners[%d]: %w", i, err)
 		}
