@@ -28,13 +28,18 @@ var (
 	polOriginV6 = netip.MustParsePrefix("2001:db8:51::20/64")
 )
 
-// polConfig is the test's configuration; extra is appended to the block list.
-func polConfig(dir string, dns netip.AddrPort, noticePort int, extra string) string {
+// polConfig is the test's configuration; extra is appended to the block list, and a second
+// listener is added on port2 unless it is 0.
+func polConfig(dir string, dns netip.AddrPort, noticePort int, extra string, port2 int) string {
+	second := ""
+	if port2 != 0 {
+		second = fmt.Sprintf("  - address: \"127.0.0.1:%d\"\n", port2)
+	}
 	return fmt.Sprintf(`version: 1
 data_dir: %q
 listeners:
   - address: "127.0.0.1:0"
-gateway:
+%sgateway:
   drain_timeout: 5s
 egress:
   allow_special: ["198.51.100.0/24", "2001:db8:51::/64"]
@@ -74,7 +79,7 @@ policy:
   contact: abuse@exit.example.org
   jurisdiction: Testland
   listeners: ["127.0.0.1:%d"]
-`, filepath.Join(dir, "data"), dns, extra, noticePort)
+`, filepath.Join(dir, "data"), second, dns, extra, noticePort)
 }
 
 const polDeskInclude = `blocklist:
@@ -142,7 +147,7 @@ func polSetup(t *testing.T) *polLab {
 	writeTestFile(t, filepath.Join(l.dir, "desk.yaml"), polDeskInclude)
 	l.noticePort = freePort(t)
 	l.config = filepath.Join(l.dir, "sortie.yaml")
-	writeTestFile(t, l.config, polConfig(l.dir, l.dns.Addr, l.noticePort, ""))
+	writeTestFile(t, l.config, polConfig(l.dir, l.dns.Addr, l.noticePort, "", 0))
 	bin := buildSortie(t, l.dir)
 	l.proc, l.proxy = startSortieProcess(t, bin, l.config)
 	return l
@@ -292,26 +297,49 @@ func blockListActive(t *testing.T, body []byte) map[string]bool {
 	return out
 }
 
-// testReload holds a tunnel open across two SIGHUPs: a good configuration that adds a block,
-// then a broken one that must leave the good one in force.
+// testReload holds a tunnel open across three SIGHUPs: a good configuration that adds a block
+// and a listener, a broken one that must leave the good one in force, and one that removes
+// the listener again.
 func (l *polLab) testReload(t *testing.T) {
 	tunnel := l.openTunnel(t)
-	writeTestFile(t, l.config, polConfig(l.dir, l.dns.Addr, l.noticePort, polOpenBlock))
+	port2 := freePort(t)
+	writeTestFile(t, l.config, polConfig(l.dir, l.dns.Addr, l.noticePort, polOpenBlock, port2))
 	l.hangup(t)
 	l.waitStatus(t, "http://open.sortie.test/hello", 451)
+	second := []string{"-x", fmt.Sprintf("http://127.0.0.1:%d", port2)}
+	if status, _, _, res := l.fetch(t, "http://expired.sortie.test/hello", second...); status != 200 {
+		t.Errorf("the listener added by the reload: status %d; %v", status, res)
+	}
+
 	writeTestFile(t, l.config, "version: 1\npolicy:\n  base: nonsense\n")
 	l.hangup(t)
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(l.proc.String(), "reload failed") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if !strings.Contains(l.proc.String(), "reload failed") || !strings.Contains(l.proc.String(), "policy.base") {
+	l.waitOutput(t, "reload failed")
+	if !strings.Contains(l.proc.String(), "policy.base") {
 		t.Errorf("a broken configuration was not reported with its reason:\n%s", l.proc)
 	}
 	if status, _, _, res := l.fetch(t, "http://open.sortie.test/hello", l.via(modeForward)...); status != 451 {
 		t.Errorf("after a broken reload: status %d, want the previous block (451); %v", status, res)
 	}
+
+	writeTestFile(t, l.config, polConfig(l.dir, l.dns.Addr, l.noticePort, polOpenBlock, 0))
+	l.hangup(t)
+	l.waitOutput(t, "reload: listener closed")
+	if _, _, _, res := l.fetch(t, "http://expired.sortie.test/hello", second...); res.exit == curlOK {
+		t.Errorf("the listener removed by the reload still answers: %v", res)
+	}
 	tunnel.check(t)
+}
+
+// waitOutput waits up to 5 s for sortie to write s.
+func (l *polLab) waitOutput(t *testing.T, s string) {
+	t.Helper()
+	for range 100 {
+		if strings.Contains(l.proc.String(), s) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("sortie did not write %q:\n%s", s, l.proc)
 }
 
 func (l *polLab) hangup(t *testing.T) {

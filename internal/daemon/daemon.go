@@ -37,6 +37,11 @@ type Daemon struct {
 	health []func() (ok bool, detail string)
 	// closers run after the drain, in reverse order.
 	closers []func()
+	// wg counts the goroutines Run started; errs carries the first that failed.
+	wg   sync.WaitGroup
+	errs chan error
+	// mu guards listeners, which a reload changes while the egress reads them.
+	mu sync.Mutex
 	// onReload is told the outcome of every reload (metrics).
 	onReload []func(ok bool)
 
@@ -101,23 +106,31 @@ func (d *Daemon) setup() error {
 
 func (d *Daemon) listen() error {
 	for i, l := range d.cfg.Listeners {
-		ln, err := d.listenTCP(l.Address.String())
+		bl, err := d.openListener(l)
 		if err != nil {
 			return fmt.Errorf("listeners[%d]: %w", i, err)
 		}
-		protos, err := protocolsOf(l.Protocols)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listeners[%d]: %w", i, err)
-		}
-		wrapped, certs, err := d.wrapTLS(ln, l)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		d.listeners = append(d.listeners, boundListener{ln: wrapped, name: l.DisplayName(), address: l.Address, protocols: protos, certs: certs})
+		d.listeners = append(d.listeners, bl)
 	}
 	return nil
+}
+
+// openListener opens (or inherits) one proxy listener, TLS-wrapped when configured.
+func (d *Daemon) openListener(l config.Listener) (boundListener, error) {
+	protos, err := protocolsOf(l.Protocols)
+	if err != nil {
+		return boundListener{}, err
+	}
+	ln, err := d.listenTCP(l.Address.String())
+	if err != nil {
+		return boundListener{}, err
+	}
+	wrapped, certs, err := d.wrapTLS(ln, l)
+	if err != nil {
+		ln.Close()
+		return boundListener{}, err
+	}
+	return boundListener{ln: wrapped, name: l.DisplayName(), address: l.Address, protocols: protos, certs: certs}, nil
 }
 
 func protocolsOf(names []string) (gateway.Protocols, error) {
@@ -155,9 +168,11 @@ func protocolNames(p gateway.Protocols) string {
 
 // close releases what setup opened, when New fails or after Run.
 func (d *Daemon) close() {
+	d.mu.Lock()
 	for _, l := range d.listeners {
 		l.ln.Close()
 	}
+	d.mu.Unlock()
 	for i := len(d.closers) - 1; i >= 0; i-- {
 		d.closers[i]()
 	}
@@ -187,24 +202,16 @@ func (d *Daemon) setupGateway() error {
 func (d *Daemon) Run(ctx context.Context) error {
 	defer d.close()
 	sctx, stopServices := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	errs := make(chan error, len(d.listeners)+len(d.services))
+	d.errs = make(chan error, 1)
 	for _, l := range d.listeners {
-		d.log.Info("listening on "+l.ln.Addr().String(), "listener", l.name, "protocols", protocolNames(l.protocols))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := d.gw.Serve(l.ln, l.protocols); err != nil && !errors.Is(err, gateway.ErrServerClosed) {
-				errs <- fmt.Errorf("listener %s: %w", l.name, err)
-			}
-		}()
+		d.serveListener(l)
 	}
 	for _, s := range d.services {
-		wg.Add(1)
+		d.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer d.wg.Done()
 			if err := s.run(sctx); err != nil && sctx.Err() == nil {
-				errs <- fmt.Errorf("%s: %w", s.name, err)
+				d.fail(fmt.Errorf("%s: %w", s.name, err))
 			}
 		}()
 	}
@@ -212,13 +219,35 @@ func (d *Daemon) Run(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case runErr = <-errs:
+	case runErr = <-d.errs:
 	}
 	d.drain()
 	stopServices()
-	wg.Wait()
+	d.wg.Wait()
 	d.log.Info("stopped")
 	return runErr
+}
+
+// serveListener serves one proxy listener until it is closed: by the drain, or by a reload
+// that removed it (then its end is no error).
+func (d *Daemon) serveListener(l boundListener) {
+	d.log.Info("listening on "+l.ln.Addr().String(), "listener", l.name, "protocols", protocolNames(l.protocols))
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		err := d.gw.Serve(l.ln, l.protocols)
+		if err != nil && !errors.Is(err, gateway.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			d.fail(fmt.Errorf("listener %s: %w", l.name, err))
+		}
+	}()
+}
+
+// fail ends Run with err, unless another error already does.
+func (d *Daemon) fail(err error) {
+	select {
+	case d.errs <- err:
+	default:
+	}
 }
 
 // drain stops the gateway, giving open connections up to the drain timeout.
@@ -234,6 +263,8 @@ func (d *Daemon) drain() {
 
 // Addrs returns the listeners' bound addresses, in configuration order.
 func (d *Daemon) Addrs() []net.Addr {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	out := make([]net.Addr, len(d.listeners))
 	for i, l := range d.listeners {
 		out[i] = l.ln.Addr()

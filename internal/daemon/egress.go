@@ -19,7 +19,7 @@ type policyState struct {
 
 // setupEgress builds the exit policy and the one path of outbound connections.
 func (d *Daemon) setupEgress() error {
-	p, err := d.buildPolicy(d.cfg)
+	p, err := d.buildPolicy(d.cfg, d.ownListeners())
 	if err != nil {
 		return err
 	}
@@ -49,8 +49,8 @@ func routes(c *config.Config) []egress.Route {
 
 // buildPolicy assembles the exit policy of cfg with the gateway's own addresses: every
 // address of this machine's interfaces, and every bound listener.
-func (d *Daemon) buildPolicy(cfg *config.Config) (*policy.Policy, error) {
-	opts := cfg.PolicyOptions(d.ownListeners())
+func (d *Daemon) buildPolicy(cfg *config.Config, own []netip.AddrPort) (*policy.Policy, error) {
+	opts := cfg.PolicyOptions(own)
 	opts.Own = localAddrs()
 	p, err := policy.New(opts)
 	if err != nil {
@@ -72,6 +72,8 @@ func (d *Daemon) checkAddr(addr netip.Addr, port uint16) error {
 
 // ownListeners returns the bound addresses of every listener Sortie serves on.
 func (d *Daemon) ownListeners() []netip.AddrPort {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	var out []netip.AddrPort
 	for _, l := range d.listeners {
 		out = append(out, l.ln.Addr().(*net.TCPAddr).AddrPort())

@@ -53,7 +53,10 @@ func (d *Daemon) reloadCerts(cfg *config.Config) error {
 		cert  tls.Certificate
 	}
 	var ps []pending
-	for _, bl := range d.listeners {
+	d.mu.Lock()
+	current := append([]boundListener(nil), d.listeners...)
+	d.mu.Unlock()
+	for _, bl := range current {
 		if bl.certs == nil {
 			continue
 		}
