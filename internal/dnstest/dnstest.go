@@ -34,7 +34,7 @@ func Start(t testing.TB, records map[string][]netip.Addr) *Server {
 	for name, addrs := range records {
 		s.records[strings.ToLower(name)] = addrs
 	}
-	pc, ln, err := listenPair()
+	pc, ln, err := ListenPair()
 	if err != nil {
 		t.Fatalf("dnstest: %v", err)
 	}
@@ -142,21 +142,22 @@ func soa(name string, ttl uint32) dns.RR {
 	}
 }
 
-// listenPair takes a UDP port on 127.0.0.1 and the TCP port of the same number, retrying when
-// the TCP port happens to be taken.
-func listenPair() (net.PacketConn, net.Listener, error) {
+// ListenPair takes a TCP port on 127.0.0.1 and the UDP port of the same number, retrying when
+// the UDP port happens to be taken. TCP goes first: the kernel then picks a port free of
+// TIME_WAIT leftovers, which UDP never has.
+func ListenPair() (net.PacketConn, net.Listener, error) {
 	var lastErr error
 	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, nil, err
 		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		port := ln.Addr().(*net.TCPAddr).Port
+		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err == nil {
 			return pc, ln, nil
 		}
-		pc.Close()
+		ln.Close()
 		lastErr = err
 	}
 	return nil, nil, lastErr

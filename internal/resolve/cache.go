@@ -5,17 +5,23 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
-// key names one cached question. name is lower case without the trailing dot.
+// key names one cached question. name is lower case without the trailing dot. raw is 0 for
+// the address lookups of LookupNetIP and rawQuery (with the rawDO and rawCD bits) for the
+// whole messages of Exchange, so that the two never share an entry.
 type key struct {
 	name  string
 	qtype uint16
+	raw   uint8
 }
 
 // answer is the result of one question, as cached.
 type answer struct {
 	addrs     []netip.Addr
+	msg       *dns.Msg // Exchange only: the upstream's reply, ID 0, no OPT; never modified
 	outcome   outcome
 	ttl       time.Duration // from the upstream, before clipping
 	cacheable bool          // an answer (positive or negative with a SOA), not a failure

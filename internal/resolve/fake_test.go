@@ -3,7 +3,6 @@ package resolve
 import (
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,7 +10,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"sortie.dev/sortie/internal/dnstest"
 )
 
 // fake is a scripted DNS server on 127.0.0.1, UDP and TCP on one port. Its handler sees the
@@ -52,26 +53,14 @@ func startFake(t testing.TB, reply replyFunc) *fake {
 	return f
 }
 
-// listenPair returns a UDP socket and a TCP listener on the same loopback port, trying a few
-// ports when the TCP one happens to be taken.
+// listenPair returns a UDP socket and a TCP listener on the same loopback port.
 func listenPair(t testing.TB) (net.PacketConn, net.Listener) {
 	t.Helper()
-	var lastErr error
-	for range 10 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("listen udp: %v", err)
-		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err == nil {
-			return pc, ln
-		}
-		pc.Close()
-		lastErr = err
+	pc, ln, err := dnstest.ListenPair()
+	if err != nil {
+		t.Fatalf("listen: %v", err)
 	}
-	t.Fatalf("listen tcp: %v", lastErr)
-	return nil, nil
+	return pc, ln
 }
 
 func serve(t testing.TB, servers ...*dns.Server) {

@@ -301,7 +301,11 @@ func (r *Resolver) flightBudget() time.Duration {
 
 // resolveUpstream runs once per coalesced question: asks upstream, records, caches.
 func (r *Resolver) resolveUpstream(ctx context.Context, k key) answer {
-	a := r.query(ctx, k.name, k.qtype)
+	q := question{name: k.name, qtype: k.qtype, parse: parseAnswer}
+	if k.raw != 0 {
+		q.do, q.cd, q.parse = k.raw&rawDO != 0, k.raw&rawCD != 0, parseRaw
+	}
+	a := r.query(ctx, q)
 	r.window.record(r.now(), a.outcome == outTimeout)
 	if r.cache != nil && a.cacheable {
 		a.expires = r.now().Add(clipTTL(a.ttl, r.buckets))

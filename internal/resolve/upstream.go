@@ -77,8 +77,19 @@ func (r *Resolver) order(now time.Time) []*upstream {
 	return ok
 }
 
+// question is one question sent upstream: a lower-case name without the trailing dot, a
+// record type, the DNSSEC OK and checking disabled bits, and how to read the reply.
+type question struct {
+	name  string
+	qtype uint16
+	do    bool // set EDNS0's DNSSEC OK bit
+	cd    bool // set the checking disabled bit
+	// parse reads a reply; failed says whether the upstream itself is to blame.
+	parse func(m *dns.Msg, fqdn string, qtype uint16) (a answer, failed bool)
+}
+
 // query asks the upstreams in turn until one gives a usable answer or the attempts run out.
-func (r *Resolver) query(ctx context.Context, name string, qtype uint16) answer {
+func (r *Resolver) query(ctx context.Context, q question) answer {
 	ups := r.order(r.now())
 	a := answer{outcome: outError}
 	for i := range r.cfg.Attempts {
@@ -87,7 +98,7 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) answer 
 		}
 		u := ups[i%len(ups)]
 		var failed bool
-		a, failed = r.ask(ctx, u, name, qtype)
+		a, failed = r.ask(ctx, u, q)
 		if u.report(r.now(), failed) {
 			r.metrics.setAside.Inc()
 		}
@@ -108,27 +119,27 @@ func final(o outcome) bool {
 
 // ask sends one question to one upstream: UDP, then TCP on truncation or a case mismatch.
 // failed says whether the upstream itself misbehaved (timeout, network, refusal, bad answer).
-func (r *Resolver) ask(ctx context.Context, u *upstream, name string, qtype uint16) (answer, bool) {
+func (r *Resolver) ask(ctx context.Context, u *upstream, qn question) (answer, bool) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
 	defer func() { r.metrics.upstream.Observe(time.Since(start).Seconds()) }()
 
-	fqdn := name + "."
+	fqdn := qn.name + "."
 	qname := fqdn
 	use0x20 := u.use0x20()
 	if use0x20 {
 		qname = randomCase(fqdn, r.randU64)
 	}
-	q := newQuery(qname, qtype)
+	q := newQuery(qname, qn.qtype, qn.do, qn.cd)
 	resp, err := exchange(ctx, "udp", u.addr, q)
-	if err == nil && (resp.Truncated || !sameQuestion(resp, qname, qtype, use0x20)) {
+	if err == nil && (resp.Truncated || !sameQuestion(resp, qname, qn.qtype, use0x20)) {
 		resp, err = r.askTCP(ctx, u, q, use0x20)
 	}
 	if err != nil {
 		return answer{outcome: errOutcome(err)}, true
 	}
-	return parseAnswer(resp, fqdn, qtype)
+	return qn.parse(resp, fqdn, qn.qtype)
 }
 
 // askTCP repeats q over TCP. When the TCP answer also fails the exact case check but matches
@@ -150,11 +161,12 @@ func (r *Resolver) askTCP(ctx context.Context, u *upstream, q *dns.Msg, use0x20 
 
 var errMismatch = errors.New("answer does not match the question")
 
-func newQuery(qname string, qtype uint16) *dns.Msg {
+func newQuery(qname string, qtype uint16, do, cd bool) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetQuestion(qname, qtype)
 	m.RecursionDesired = true
-	m.SetEdns0(ednsSize, false)
+	m.CheckingDisabled = cd
+	m.SetEdns0(ednsSize, do)
 	return m
 }
 
