@@ -53,6 +53,8 @@ listeners:
   - address: %q
     tls_cert_file: tls.crt
     tls_key_file: tls.key
+metrics:
+  address: "127.0.0.1:0"
 gateway:
   drain_timeout: 5s
 egress:

@@ -137,6 +137,8 @@ func e2eWriteConfig(t *testing.T, dir string, nameserver netip.AddrPort) string 
 data_dir: %q
 listeners:
   - address: "127.0.0.1:0"
+metrics:
+  address: "127.0.0.1:0"
 gateway:
   drain_timeout: %s
 egress:

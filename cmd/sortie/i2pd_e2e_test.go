@@ -63,6 +63,8 @@ func TestI2PDE2E(t *testing.T) {
 data_dir: %q
 listeners:
   - address: %q
+metrics:
+  address: "127.0.0.1:0"
 gateway:
   drain_timeout: 5s
 egress:

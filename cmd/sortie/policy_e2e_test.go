@@ -39,7 +39,9 @@ func polConfig(dir string, dns netip.AddrPort, noticePort int, extra string, por
 data_dir: %q
 listeners:
   - address: "127.0.0.1:0"
-%sgateway:
+%smetrics:
+  address: "127.0.0.1:0"
+gateway:
   drain_timeout: 5s
 egress:
   allow_special: ["198.51.100.0/24", "2001:db8:51::/64"]

@@ -20,11 +20,13 @@ func serveCmd() *cobra.Command {
 		Short: "Run the gateway (on the embedded default config unless --config is given)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			level := new(slog.LevelVar)
+			log := stderrLogger(level)
 			cfg, err := loadConfig(path, log)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
+			level.Set(cfg.Log.SlogLevel())
 			return serve(cfg, path, log)
 		},
 	}
@@ -45,12 +47,19 @@ func loadConfig(path string, log *slog.Logger) (*config.Config, error) {
 	return cfg, err
 }
 
+// stderrLogger returns the logger for stderr: start, stop, reload, configuration errors and
+// internal failures, never anything about a user. The daemon adds the RAM ring log to it.
+func stderrLogger(level slog.Leveler) *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
 func serve(cfg *config.Config, path string, log *slog.Logger) error {
 	daemon.Harden(log)
 	d, err := daemon.New(cfg, log)
 	if err != nil {
 		return err
 	}
+	log = d.Logger() // stderr and the ring log
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	hup := make(chan os.Signal, 1)

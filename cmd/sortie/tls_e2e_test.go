@@ -49,6 +49,8 @@ listeners:
   - address: "127.0.0.1:0"
     tls_cert_file: proxy.crt
     tls_key_file: proxy.key
+metrics:
+  address: "127.0.0.1:0"
 gateway:
   drain_timeout: 5s
 egress:

@@ -37,6 +37,8 @@ func TestUpgradeE2E(t *testing.T) {
 data_dir: `+strconv.Quote(filepath.Join(dir, "data"))+`
 listeners:
   - address: "127.0.0.1:0"
+metrics:
+  address: "127.0.0.1:0"
 gateway:
   drain_timeout: 20s
 egress:
@@ -66,7 +68,7 @@ resolver:
 	ok, failed := load.stop()
 	t.Logf("new connections during the upgrade: %d served, %d failed", ok, failed)
 	if failed != 0 || ok == 0 {
-		t.Errorf("new connections during the upgrade: %d served, %d failed; want all served", ok, failed)
+		t.Errorf("new connections during the upgrade: %d served, %d failed; want all served; output:\n%s", ok, failed, old)
 	}
 	if newPID == old.cmd.Process.Pid {
 		t.Errorf("the new process has the old pid %d", newPID)

@@ -13,9 +13,9 @@ const module = "sortie.dev/sortie"
 // dataPlane lists the packages that see users' traffic. They must never reach anything that
 // could write it down.
 var dataPlane = []string{
-	"internal/config", "internal/daemon", "internal/egress", "internal/gateway",
-	"internal/notice", "internal/policy", "internal/refusal", "internal/relay",
-	"internal/resolve", "internal/ringlog", "internal/scrub",
+	"internal/auth", "internal/config", "internal/daemon", "internal/egress", "internal/gateway",
+	"internal/doh", "internal/notice", "internal/policy", "internal/refusal", "internal/relay",
+	"internal/resolve", "internal/ringlog", "internal/scrub", "internal/guard", "internal/proxyproto", "internal/metrics",
 }
 
 // forbidden are the imports no data-plane package may depend on, directly or not.

@@ -28,8 +28,15 @@ type Config struct {
 	Metrics Metrics `yaml:"metrics"`
 	// Routes send .onion, .i2p and other suffixes to upstream proxies instead of resolving them.
 	Routes Routes `yaml:"routes"`
+	// ProxyUsers are the users of listeners with auth: required.
+	ProxyUsers []User `yaml:"users"`
+	// UsersFile names a file of more users, one "name:$argon2id$..." line each, re-read on
+	// reload. Relative to this file.
+	UsersFile string `yaml:"users_file"`
 	// Policy holds the exit policy and the block list.
 	Policy Policy `yaml:"policy"`
+	// Guard holds the per-client and per-destination limits and the abuse throttles.
+	Guard Guard `yaml:"guard"`
 	// Notice holds the public pages: the exit notice and the block list.
 	Notice Notice `yaml:"notice"`
 	// Log holds the RAM-only ring log and what goes to stderr.
@@ -38,6 +45,9 @@ type Config struct {
 	Admin Admin `yaml:"admin"`
 	// DoH holds the optional DNS-over-HTTPS endpoint.
 	DoH DoH `yaml:"doh"`
+
+	// usersFromFile holds the users read from UsersFile.
+	usersFromFile map[string]string
 
 	// src records where the configuration came from (file name, key lines, secrets given
 	// inline). It is nil for configurations built in code and for Default().
@@ -59,6 +69,9 @@ type Listener struct {
 	// SOCKS inside. PEM files, re-read on reload.
 	TLSCertFile string `yaml:"tls_cert_file"`
 	TLSKeyFile  string `yaml:"tls_key_file"`
+	// Auth is "required" for proxy authentication (HTTP Basic with a 407 answer, SOCKS5
+	// username/password) against users, or "none" (the default).
+	Auth string `yaml:"auth"`
 }
 
 // Gateway holds the limits and timeouts of client connections.
@@ -98,11 +111,25 @@ type Resolver struct {
 	// Nameservers to ask, as ip (port 53) or ip:port, [v6]:port. Empty means the system's
 	// (/etc/resolv.conf).
 	Nameservers []Nameserver `yaml:"nameservers"`
-	// Timeout bounds one lookup.
+	// Timeout bounds one query to one upstream (UDP plus its TCP retry). A question costs at
+	// most two queries, one per upstream in turn.
 	Timeout Duration `yaml:"timeout"`
+	// TTLFloor is the shortest time an answer stays in the cache. 0 turns the cache off:
+	// every question goes upstream.
+	TTLFloor Duration `yaml:"ttl_floor"`
+	// TTLCeiling is the longest time an answer stays in the cache.
+	TTLCeiling Duration `yaml:"ttl_ceiling"`
+	// CacheSize bounds the cache, in entries (one per name and record type).
+	CacheSize int `yaml:"cache_size"`
+	// Disable0x20 turns off query-name case randomisation (0x20) for every upstream. It is
+	// turned off by itself for an upstream that does not preserve case.
+	Disable0x20 bool `yaml:"disable_0x20"`
+	// NeverResolve lists name suffixes that are refused without a query, on top of onion
+	// and i2p, which are never resolved.
+	NeverResolve []string `yaml:"never_resolve"`
 }
 
-// Metrics holds the Prometheus metrics endpoint. Used when the metrics listener lands.
+// Metrics holds the Prometheus metrics endpoint, served on its own listener.
 type Metrics struct {
 	// Address the metrics endpoint listens on, ip:port.
 	Address netip.AddrPort `yaml:"address"`
@@ -111,4 +138,8 @@ type Metrics struct {
 	Username string `yaml:"username"`
 	// Password for HTTP basic authentication. May be given as password_file instead.
 	Password Secret `yaml:"password"`
+	// TLSCertFile and TLSKeyFile, when both set, make the endpoint serve HTTPS. PEM files,
+	// read at start.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
 }

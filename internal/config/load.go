@@ -41,6 +41,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	p := c.decode(data, name)
 	c.fillDefaults()
 	c.loadIncludes(p)
+	c.loadUsersFile(p)
 	c.validate(p)
 	if err := p.err(); err != nil {
 		return nil, err

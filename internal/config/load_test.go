@@ -26,10 +26,19 @@ func TestDefault(t *testing.T) {
 			DrainTimeout:     Duration(30 * time.Second),
 		},
 		Egress:   Egress{DialTimeout: Duration(10 * time.Second)},
-		Resolver: Resolver{Timeout: Duration(5 * time.Second)},
+		Resolver: Resolver{Timeout: Duration(2 * time.Second), TTLFloor: Duration(time.Minute), TTLCeiling: Duration(time.Hour), CacheSize: 10000},
 		Metrics:  Metrics{Address: netip.MustParseAddrPort("127.0.0.1:4481")},
 		Policy:   Policy{IPv6Exit: true, Base: "default"},
-		Notice:   Notice{Language: "en"},
+		Guard: Guard{
+			Enabled: true, MaxTunnels: 256, ConnRate: 20, ConnBurst: 100,
+			RequestRate: 20, RequestBurst: 100, DestRate: 200, DestBurst: 1000,
+			PortScan:   GuardPattern{Distinct: 20, Window: Duration(time.Minute)},
+			Sweep:      GuardPattern{Distinct: 32, Window: Duration(time.Minute)},
+			BruteForce: GuardBrute{Max: 20, Window: Duration(time.Minute), LongLived: Duration(30 * time.Second)},
+			Penalty:    Duration(5 * time.Minute), TableSize: 65536,
+		},
+		Notice: Notice{Language: "en"},
+		Log:    Log{Level: "info", RingTTL: Duration(15 * time.Minute), RingMaxEntries: 4096, RingMaxBytes: 4 << 20},
 	}
 	got := Default()
 	if diff := cmp.Diff(want, got, cfgCmp); diff != "" {
@@ -191,7 +200,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top key lists the known ones",
 			yaml: "version: 1\nlogging: {}\n",
-			want: []string{"f.yaml:2: logging: unknown key; known keys: admin, data_dir, doh, egress, gateway, listeners, log, metrics, notice, policy, resolver, routes, version"},
+			want: []string{"f.yaml:2: logging: unknown key; known keys: admin, data_dir, doh, egress, gateway, guard, listeners, log, metrics, notice, policy, resolver, routes, users, users_file, version"},
 		},
 		{
 			name: "duplicate key",
@@ -223,7 +232,7 @@ func TestParseErrors(t *testing.T) {
 			name: "aliases report where they are used",
 			yaml: "version: 1\nx: &a [1, 2]\nlisteners: [*a, *a]\n",
 			want: []string{
-				"f.yaml:2: x: unknown key; known keys: admin, data_dir, doh, egress, gateway, listeners, log, metrics, notice, policy, resolver, routes, version",
+				"f.yaml:2: x: unknown key; known keys: admin, data_dir, doh, egress, gateway, guard, listeners, log, metrics, notice, policy, resolver, routes, users, users_file, version",
 				"f.yaml:3: listeners[0]: want a mapping of keys, got a list",
 				"f.yaml:3: listeners[1]: want a mapping of keys, got a list",
 			},

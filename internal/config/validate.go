@@ -35,9 +35,14 @@ func (c *Config) validate(p *problems) {
 	c.Egress.validate(p, "egress")
 	c.Resolver.validate(p, "resolver")
 	c.validateMetrics(p, "metrics")
+	c.Log.validate(p, "log")
+	c.validateAdmin(p, "admin")
 	c.validatePolicy(p)
 	c.validateNotice(p)
 	c.Routes.validate(p)
+	c.Guard.validate(p)
+	c.validateAuth(p)
+	c.validateDoH(p, "doh")
 }
 
 // positive checks a timeout.
@@ -165,8 +170,28 @@ func (e Egress) validate(p *problems, path string) {
 	}
 }
 
+// maxCacheSize bounds resolver.cache_size (about 100 bytes an entry).
+const maxCacheSize = 10_000_000
+
 func (r Resolver) validate(p *problems, path string) {
 	positive(p, path+".timeout", r.Timeout)
+	if r.TTLFloor < 0 {
+		p.add(path+".ttl_floor", "want a duration of zero (no cache) or more such as 60s, got %s", r.TTLFloor)
+	}
+	switch {
+	case r.TTLCeiling <= 0:
+		p.add(path+".ttl_ceiling", "want a duration above zero such as 1h, got %s", r.TTLCeiling)
+	case r.TTLCeiling < r.TTLFloor:
+		p.add(path+".ttl_ceiling", "%s is below ttl_floor (%s)", r.TTLCeiling, r.TTLFloor)
+	}
+	if r.CacheSize < 1 || r.CacheSize > maxCacheSize {
+		p.add(path+".cache_size", "want 1 to %d entries, got %d", maxCacheSize, r.CacheSize)
+	}
+	for i, s := range r.NeverResolve {
+		if !validSuffix(s) {
+			p.add(path+".never_resolve["+strconv.Itoa(i)+"]", "want a name suffix such as internal or corp.example, got %q", s)
+		}
+	}
 	for i, ns := range r.Nameservers {
 		pp := path + ".nameservers[" + strconv.Itoa(i) + "]"
 		ap := ns.AddrPort()
@@ -192,6 +217,7 @@ func (c *Config) validateMetrics(p *problems, path string) {
 		}
 	}
 	validateBasicAuth(p, path, m.Username, m.Password)
+	c.validateMetricsTLS(p, path)
 }
 
 // validateBasicAuth checks a username and password pair for HTTP basic authentication.
@@ -207,4 +233,24 @@ func validateBasicAuth(p *problems, path, user string, pass Secret) {
 	if pass.Reveal() == redacted {
 		p.add(path+".password", "is the placeholder %s that sortie check prints: give the real secret", redacted)
 	}
+}
+
+// validSuffix reports whether s is a domain name suffix: dot-separated labels of letters,
+// digits, '-' and '_', with an optional leading or trailing dot.
+func validSuffix(s string) bool {
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "."), ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, c := range strings.ToLower(label) {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

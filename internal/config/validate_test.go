@@ -38,6 +38,8 @@ func TestValidateInCode(t *testing.T) {
 				"gateway.drain_timeout: want a duration above zero such as 10s, got 0s",
 				"egress.dial_timeout: want a duration above zero such as 10s, got 0s",
 				"resolver.timeout: want a duration above zero such as 10s, got 0s",
+				"resolver.ttl_ceiling: want a duration above zero such as 1h, got 0s",
+				"resolver.cache_size: want 1 to 10000000 entries, got 0",
 				"metrics.address: missing: want host:port such as 127.0.0.1:4481",
 			},
 		},
@@ -114,6 +116,72 @@ func TestValidateInCode(t *testing.T) {
 			name: "metrics password without username",
 			edit: func(c *Config) { c.Metrics.Password = NewSecret("x") },
 			want: []string{"metrics.username: missing: a password is set, so give the username too"},
+		},
+		{
+			name: "resolver cache off",
+			edit: func(c *Config) { c.Resolver.TTLFloor = 0 },
+		},
+		{
+			name: "resolver ttl bounds",
+			edit: func(c *Config) {
+				c.Resolver.TTLFloor = Duration(-time.Second)
+				c.Resolver.TTLCeiling = Duration(-2 * time.Second)
+			},
+			want: []string{
+				"resolver.ttl_floor: want a duration of zero (no cache) or more such as 60s, got -1s",
+				"resolver.ttl_ceiling: want a duration above zero such as 1h, got -2s",
+			},
+		},
+		{
+			name: "resolver ceiling below floor",
+			edit: func(c *Config) {
+				c.Resolver.TTLFloor = Duration(time.Hour)
+				c.Resolver.TTLCeiling = Duration(time.Minute)
+			},
+			want: []string{"resolver.ttl_ceiling: 1m is below ttl_floor (1h)"},
+		},
+		{
+			name: "resolver cache too big",
+			edit: func(c *Config) { c.Resolver.CacheSize = 10_000_001 },
+			want: []string{"resolver.cache_size: want 1 to 10000000 entries, got 10000001"},
+		},
+		{
+			name: "resolver never_resolve suffixes",
+			edit: func(c *Config) { c.Resolver.NeverResolve = []string{".internal", "corp.example.", "a b", ""} },
+			want: []string{
+				`resolver.never_resolve[2]: want a name suffix such as internal or corp.example, got "a b"`,
+				`resolver.never_resolve[3]: want a name suffix such as internal or corp.example, got ""`,
+			},
+		},
+		{
+			name: "doh listeners without certificate",
+			edit: func(c *Config) { c.DoH.Listeners = []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:8443")} },
+			want: []string{"doh: give both cert_file and key_file (PEM) for the DoH listeners"},
+		},
+		{
+			name: "doh certificate without listeners",
+			edit: func(c *Config) { c.DoH.CertFile, c.DoH.KeyFile = "/c.pem", "/k.pem" },
+			want: []string{"doh.listeners: empty, but cert_file and key_file are set: give an ip:port such as 127.0.0.1:8443"},
+		},
+		{
+			name: "doh listener clashes",
+			edit: func(c *Config) {
+				c.DoH.Listeners = []netip.AddrPort{
+					netip.MustParseAddrPort("127.0.0.1:4480"),
+					netip.MustParseAddrPort("127.0.0.1:4481"),
+					{},
+					netip.MustParseAddrPort("127.0.0.1:4481"),
+				}
+				c.DoH.CertFile = "/nonexistent/c.pem"
+				c.DoH.KeyFile = "/nonexistent/k.pem"
+			},
+			want: []string{
+				"doh.listeners[0]: 127.0.0.1:4480 clashes with listeners[0] (127.0.0.1:4480)",
+				"doh.listeners[1]: 127.0.0.1:4481 clashes with metrics.address",
+				"doh.listeners[2]: want ip:port such as 127.0.0.1:8443, got nothing",
+				"doh.listeners[3]: 127.0.0.1:4481 is listed twice",
+				"doh.cert_file: certificate and key do not load: open /nonexistent/c.pem: no such file or directory",
+			},
 		},
 	}
 	for _, tt := range tests {

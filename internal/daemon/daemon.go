@@ -64,7 +64,14 @@ type boundListener struct {
 	name      string
 	address   netip.AddrPort // as configured
 	protocols gateway.Protocols
-	certs     *certStore // TLS listeners only
+	certs     *certStore   // TLS listeners only
+	raw       net.Listener // ln before TLS wrapping: the socket handed over on upgrade
+}
+
+// closeListener closes a proxy listener a reload dropped (or could not use).
+func (d *Daemon) closeListener(l boundListener) {
+	l.ln.Close()
+	d.forget(l.raw)
 }
 
 // New prepares a daemon from cfg: it creates the data directory and opens every listener, so
@@ -89,12 +96,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 // setup builds every part in dependency order; each step lives in its own file.
 func (d *Daemon) setup() error {
 	steps := []func() error{
-		d.setupObserve,  // observe.go: ring log, metrics, admin endpoint
-		d.listen,        // listeners, before anything that needs their addresses
-		d.setupResolver, // resolver.go: the resolver and its side services
-		d.setupEgress,   // egress.go: policy and dialer
-		d.setupGateway,  // the proxy protocols
-		d.setupNotice,   // notice.go: the public pages
+		d.setupObserve,   // observe.go: ring log, metrics, admin endpoint
+		d.listen,         // listeners, before anything that needs their addresses
+		d.setupResolver,  // resolver.go: the resolver and its side services
+		d.setupEgress,    // egress.go: policy and dialer
+		d.setupGateway,   // the proxy protocols
+		d.observeGateway, // observe.go: metric and debug hooks on the gateway
+		d.setupNotice,    // notice.go: the public pages
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -128,9 +136,10 @@ func (d *Daemon) openListener(l config.Listener) (boundListener, error) {
 	wrapped, certs, err := d.wrapTLS(ln, l)
 	if err != nil {
 		ln.Close()
+		d.forget(ln)
 		return boundListener{}, err
 	}
-	return boundListener{ln: wrapped, name: l.DisplayName(), address: l.Address, protocols: protos, certs: certs}, nil
+	return boundListener{ln: wrapped, raw: ln, name: l.DisplayName(), address: l.Address, protocols: protos, certs: certs}, nil
 }
 
 func protocolsOf(names []string) (gateway.Protocols, error) {
@@ -216,6 +225,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}()
 	}
 	d.signalReady()
+	d.markServing()
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -252,6 +262,7 @@ func (d *Daemon) fail(err error) {
 
 // drain stops the gateway, giving open connections up to the drain timeout.
 func (d *Daemon) drain() {
+	d.markDraining()
 	d.log.Info("stopping: draining open connections", "active", d.gw.Active(), "drain_timeout", d.cfg.Gateway.DrainTimeout.D())
 	dctx, cancel := context.WithTimeout(context.Background(), d.cfg.Gateway.DrainTimeout.D())
 	defer cancel()

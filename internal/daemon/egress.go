@@ -33,7 +33,7 @@ func (d *Daemon) setupEgress() error {
 		Own:            d.own,
 		Routes:         routes(c),
 		DialTimeout:    c.Egress.DialTimeout.D(),
-		ResolveTimeout: c.Resolver.Timeout.D(),
+		ResolveTimeout: resolveBudget(c),
 	}
 	return nil
 }
@@ -70,16 +70,16 @@ func (d *Daemon) checkAddr(addr netip.Addr, port uint16) error {
 	return d.policy.current.Load().Decide(q).Err()
 }
 
-// ownListeners returns the bound addresses of every listener Sortie serves on.
+// ownListeners returns the bound address of every TCP socket Sortie listens on: proxy ports,
+// notice, metrics, admin and DoH listeners. The egress never dials them.
 func (d *Daemon) ownListeners() []netip.AddrPort {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []netip.AddrPort
-	for _, l := range d.listeners {
-		out = append(out, l.ln.Addr().(*net.TCPAddr).AddrPort())
-	}
-	for _, a := range d.cfg.Notice.Listeners {
-		out = append(out, a)
+	for _, s := range d.handover.sockets {
+		if ta, ok := s.ln.Addr().(*net.TCPAddr); ok {
+			out = append(out, ta.AddrPort())
+		}
 	}
 	return out
 }

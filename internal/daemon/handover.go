@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ const (
 // pass on.
 type handoverState struct {
 	inherited map[string]*os.File
+	opened    map[string]int // how many sockets were opened under each key
 	ready     *os.File
 	sockets   []socket
 }
@@ -42,6 +44,7 @@ func (d *Daemon) inherit() {
 	os.Unsetenv(envListenFDs)
 	os.Unsetenv(envReadyFD)
 	d.handover.inherited = map[string]*os.File{}
+	d.handover.opened = map[string]int{}
 	if keys != "" {
 		for i, key := range strings.Split(keys, ",") {
 			d.handover.inherited[key] = os.NewFile(uintptr(3+i), key)
@@ -63,6 +66,7 @@ func (d *Daemon) listenUnix(path string, open func(string) (net.Listener, error)
 }
 
 func (d *Daemon) listenKey(key string, open func() (net.Listener, error)) (net.Listener, error) {
+	key = d.uniqueKey(key)
 	var ln net.Listener
 	var err error
 	if f, ok := d.handover.inherited[key]; ok {
@@ -75,8 +79,30 @@ func (d *Daemon) listenKey(key string, open func() (net.Listener, error)) (net.L
 	if err != nil {
 		return nil, err
 	}
+	d.mu.Lock()
 	d.handover.sockets = append(d.handover.sockets, socket{key: key, ln: ln})
+	d.mu.Unlock()
 	return ln, nil
+}
+
+// uniqueKey numbers a key already taken (two listeners written "127.0.0.1:0"): setup opens
+// sockets in configuration order, so a successor with the same configuration numbers them
+// the same way.
+func (d *Daemon) uniqueKey(key string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.handover.opened[key]++
+	if n := d.handover.opened[key]; n > 1 {
+		return key + "#" + strconv.Itoa(n)
+	}
+	return key
+}
+
+// forget drops a socket a reload closed, so that an upgrade does not pass it on.
+func (d *Daemon) forget(ln net.Listener) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.handover.sockets = slices.DeleteFunc(d.handover.sockets, func(s socket) bool { return s.ln == ln })
 }
 
 // signalReady tells a predecessor that this daemon serves, and closes what was not used.
@@ -138,7 +164,10 @@ func (d *Daemon) Upgrade() error {
 func (d *Daemon) socketFiles() ([]*os.File, []string, error) {
 	var files []*os.File
 	var keys []string
-	for _, s := range d.handover.sockets {
+	d.mu.Lock()
+	sockets := slices.Clone(d.handover.sockets)
+	d.mu.Unlock()
+	for _, s := range sockets {
 		fl, ok := s.ln.(interface{ File() (*os.File, error) })
 		if !ok {
 			continue

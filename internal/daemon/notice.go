@@ -13,7 +13,6 @@ import (
 	"sortie.dev/sortie/internal/gateway"
 	"sortie.dev/sortie/internal/notice"
 	"sortie.dev/sortie/internal/policy"
-	"sortie.dev/sortie/internal/ringlog"
 	"sortie.dev/sortie/internal/scrub"
 )
 
@@ -56,7 +55,7 @@ func (d *Daemon) buildPages(cfg *config.Config, p *policy.Policy) (*notice.Pages
 			Name: n.Operator, Contact: n.Contact, Jurisdiction: n.Jurisdiction,
 			Website: n.Website, ExclusionHowTo: n.ExclusionHowTo, Language: n.Language,
 		},
-		RingTTL:   d.ringTTL(),
+		RingTTL:   cfg.Log.RingTTL.D(),
 		Policy:    p,
 		Blocks:    cfg.PolicyBlocks(),
 		BlockedBy: cfg.Policy.BlockedBy,
@@ -66,9 +65,6 @@ func (d *Daemon) buildPages(cfg *config.Config, p *policy.Policy) (*notice.Pages
 	}
 	return pages, nil
 }
-
-// ringTTL is how long the ring log keeps operational events, for the exit notice.
-func (d *Daemon) ringTTL() time.Duration { return ringlog.DefaultTTL }
 
 // servePage answers a browser on a proxy port or a notice listener with the pages in force.
 func (d *Daemon) servePage(w http.ResponseWriter, r *http.Request) {

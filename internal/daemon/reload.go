@@ -40,7 +40,7 @@ func (d *Daemon) apply(cfg *config.Config) error {
 	}
 	undo := func() {
 		for _, l := range added {
-			l.ln.Close()
+			d.closeListener(l)
 		}
 	}
 	own := d.ownListeners()
@@ -87,7 +87,7 @@ func (d *Daemon) listenerChanges(cfg *config.Config) (added, removed []boundList
 		bl, err := d.openListener(l)
 		if err != nil {
 			for _, a := range added {
-				a.ln.Close()
+				d.closeListener(a)
 			}
 			return nil, nil, fmt.Errorf("listener %s: %w", l.DisplayName(), err)
 		}
@@ -117,7 +117,7 @@ func (d *Daemon) swapListeners(added, removed []boundListener) {
 	}
 	for _, l := range removed {
 		d.log.Info("reload: listener closed; its open connections stay", "listener", l.name)
-		l.ln.Close()
+		d.closeListener(l)
 	}
 }
 

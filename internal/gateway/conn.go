@@ -39,16 +39,41 @@ func (s *Server) serveConn(c net.Conn, p Protocols, full bool) {
 	c.SetReadDeadline(time.Now().Add(s.handshakeTimeout()))
 	first, err := cc.br.Peek(1)
 	if err != nil {
+		s.connStarted(0)
+		s.connEnded(0)
+		s.handshakeFailed(c, err)
 		return
 	}
-	switch {
-	case first[0] == 0x05 && p&SOCKS5 != 0:
+	proto := sniff(first[0], p)
+	s.connStarted(proto)
+	defer s.connEnded(proto)
+	switch proto {
+	case SOCKS5:
 		s.serveSOCKS5(cc)
-	case first[0] == 0x04 && p&SOCKS4 != 0:
+	case SOCKS4:
 		s.serveSOCKS4(cc)
-	case first[0] != 0x05 && first[0] != 0x04 && p&HTTP != 0:
+	case HTTP:
 		s.serveHTTP(cc)
+	default:
+		if s.HandshakeFailed != nil {
+			s.HandshakeFailed(FailMalformed)
+		}
 	}
+}
+
+// sniff returns the protocol a connection's first byte announces, or 0 when the listener
+// does not accept it.
+func sniff(b byte, p Protocols) Protocols {
+	var proto Protocols
+	switch b {
+	case 0x05:
+		proto = SOCKS5
+	case 0x04:
+		proto = SOCKS4
+	default:
+		proto = HTTP
+	}
+	return proto & p
 }
 
 // releaseBuffer returns the handshake buffer to the pool.

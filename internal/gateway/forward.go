@@ -59,7 +59,7 @@ func (f *forwarder) dial(ctx context.Context, _, addr string) (net.Conn, error) 
 	if err != nil || !ok {
 		return nil, refusal.New(refusal.Malformed, "")
 	}
-	return f.srv.Dial(ctx, Target{Host: host, Port: port, Kind: KindForward})
+	return f.srv.counted(f.srv.dial(ctx, Target{Host: host, Port: port, Kind: KindForward}))
 }
 
 // forward relays one absolute-form request; it reports whether the client connection may

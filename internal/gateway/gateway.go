@@ -98,12 +98,27 @@ type Server struct {
 	Logger *slog.Logger
 	// Observe, when set, is told the outcome of every request (for metrics).
 	Observe func(k Kind, r refusal.Reason, ok bool)
+	// Conn, when set, is told with delta +1 which protocol a connection speaks once its first
+	// byte is read (0 when none: it ended first, or spoke a protocol the listener refuses),
+	// and with delta -1 the same protocol when it ends (for metrics).
+	Conn func(p Protocols, delta int)
+	// HandshakeFailed, when set, is told why a connection ended before its request was
+	// complete (for metrics).
+	HandshakeFailed func(f Failure)
+	// Dialed, when set, is told about every call to Dial: the target, how long it took and
+	// its error. It is the only hook that sees a destination; it must not keep it.
+	Dialed func(t Target, took time.Duration, err error)
+	// Relayed, when set, is told the bytes a tunnel (when it ends) or a forward request's
+	// upstream connection (when it closes) moved: up from the client to the destination,
+	// down back (for metrics).
+	Relayed func(up, down int64)
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	closing   bool
 	wg        sync.WaitGroup // connection goroutines
+	serving   sync.WaitGroup // accept loops
 	active    atomic.Int64   // connections being served
 	extra     atomic.Int64   // connections past the cap, being refused
 	tunnels   atomic.Int64
@@ -122,6 +137,7 @@ func (s *Server) Serve(ln net.Listener, p Protocols) error {
 		ln.Close()
 		return ErrServerClosed
 	}
+	defer s.serving.Done()
 	defer s.untrack(ln)
 	var backoff time.Duration
 	for {
@@ -175,11 +191,7 @@ func (s *Server) start(c net.Conn, p Protocols) {
 			return
 		}
 	}
-	if !s.trackConn(c) {
-		s.release(full)
-		c.Close()
-		return
-	}
+	s.trackConn(c)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -213,6 +225,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ln.Close()
 	}
 	s.mu.Unlock()
+	// A connection accepted just before its listener closed is still served: wait for the
+	// accept loops to end, so that no connection starts after the drain began counting.
+	s.serving.Wait()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -239,6 +254,7 @@ func (s *Server) track(ln net.Listener) bool {
 		s.listeners = map[net.Listener]struct{}{}
 	}
 	s.listeners[ln] = struct{}{}
+	s.serving.Add(1)
 	return true
 }
 
@@ -248,17 +264,13 @@ func (s *Server) untrack(ln net.Listener) {
 	s.mu.Unlock()
 }
 
-func (s *Server) trackConn(c net.Conn) bool {
+func (s *Server) trackConn(c net.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
 	if s.conns == nil {
 		s.conns = map[net.Conn]struct{}{}
 	}
 	s.conns[c] = struct{}{}
-	return true
 }
 
 func (s *Server) untrackConn(c net.Conn) {
@@ -322,12 +334,19 @@ func (s *Server) observe(k Kind, err error) {
 	}
 }
 
+// observeConn is observe for a request on c, which also reports handshake failures.
+func (s *Server) observeConn(c net.Conn, k Kind, err error) {
+	s.observe(k, err)
+	s.observeFailure(c, err)
+}
+
 // tunnel relays between the client and the upstream until both finish, counting it as an
 // established tunnel meanwhile.
 func (s *Server) tunnel(client, upstream net.Conn) {
 	s.tunnels.Add(1)
 	defer s.tunnels.Add(-1)
-	relay.Pipe(client, upstream, s.idleTimeout())
+	up, down, _ := relay.Pipe(client, upstream, s.idleTimeout())
+	s.relayed(up, down)
 }
 
 // parsePort reads a decimal port 1..65535.

@@ -84,7 +84,7 @@ func (s *Server) badRequest(cc *clientConn, bw *bufio.Writer, err error) {
 	case errors.Is(err, errBadVersion):
 		s.refuseStatus(cc, bw, KindForward, http.StatusHTTPVersionNotSupported, refusal.New(refusal.Malformed, "Only HTTP/1.0 and HTTP/1.1 are supported."))
 	case errors.As(err, &ne) || isEOF(err):
-		s.observe(KindForward, refusal.New(refusal.Malformed, ""))
+		s.observeConn(cc.Conn, KindForward, refusal.Wrap(refusal.Malformed, "", err))
 	default:
 		s.refuse(cc, bw, KindForward, refusal.Wrap(refusal.Malformed, "", err))
 	}
@@ -96,7 +96,7 @@ func (s *Server) refuse(cc *clientConn, bw *bufio.Writer, k Kind, e *refusal.Err
 }
 
 func (s *Server) refuseStatus(cc *clientConn, bw *bufio.Writer, k Kind, status int, e *refusal.Error) {
-	s.observe(k, e)
+	s.observeConn(cc.Conn, k, e)
 	cc.SetWriteDeadline(time.Now().Add(s.handshakeTimeout()))
 	writeAnswer(bw, status, e, s.Via)
 	lingerClose(cc.Conn)
@@ -112,7 +112,7 @@ func (s *Server) connect(cc *clientConn, bw *bufio.Writer, h *head) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	up, err := s.Dial(ctx, Target{Host: host, Port: port, Kind: KindConnect})
+	up, err := s.dial(ctx, Target{Host: host, Port: port, Kind: KindConnect})
 	if err != nil {
 		s.refuse(cc, bw, KindConnect, refusalOf(err))
 		return

@@ -19,7 +19,7 @@ const maxSOCKS4Field = 255
 func (s *Server) serveSOCKS4(cc *clientConn) {
 	t, err := readSOCKS4Request(cc.br)
 	if err != nil {
-		s.observe(KindSOCKS4, refusal.Wrap(refusal.Malformed, "", err))
+		s.observeConn(cc.Conn, KindSOCKS4, refusal.Wrap(refusal.Malformed, "", err))
 		if !isEOF(err) {
 			s.socks4Reply(cc, socks4Rejected, true)
 		}
@@ -32,7 +32,7 @@ func (s *Server) serveSOCKS4(cc *clientConn) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	up, err := s.Dial(ctx, t)
+	up, err := s.dial(ctx, t)
 	if err != nil {
 		s.observe(KindSOCKS4, refusalOf(err))
 		s.socks4Reply(cc, socks4Rejected, true)

@@ -28,12 +28,12 @@ var errSOCKS = errors.New("malformed SOCKS handshake")
 // serveSOCKS5 serves one SOCKS5 CONNECT. BIND and UDP ASSOCIATE answer "command not supported".
 func (s *Server) serveSOCKS5(cc *clientConn) {
 	if err := socks5Greeting(cc); err != nil {
-		s.observe(KindSOCKS5, refusal.Wrap(refusal.Malformed, "", err))
+		s.observeConn(cc.Conn, KindSOCKS5, refusal.Wrap(refusal.Malformed, "", err))
 		return
 	}
 	t, code, err := readSOCKS5Request(cc.br)
 	if err != nil {
-		s.observe(KindSOCKS5, refusal.Wrap(refusal.Malformed, "", err))
+		s.observeConn(cc.Conn, KindSOCKS5, refusal.Wrap(refusal.Malformed, "", err))
 		if code != 0 {
 			s.socks5Fail(cc, code)
 		}
@@ -46,7 +46,7 @@ func (s *Server) serveSOCKS5(cc *clientConn) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	up, err := s.Dial(ctx, t)
+	up, err := s.dial(ctx, t)
 	if err != nil {
 		e := refusalOf(err)
 		s.observe(KindSOCKS5, e)

@@ -26,7 +26,7 @@ func (f *forwarder) upgrade(h *head, u *url.URL) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.idleTimeout())
 	defer cancel()
-	up, err := s.Dial(ctx, Target{Host: u.Hostname(), Port: port, Kind: KindForward})
+	up, err := s.dial(ctx, Target{Host: u.Hostname(), Port: port, Kind: KindForward})
 	if err != nil {
 		s.refuse(cc, f.bw, KindForward, refusalOf(err))
 		return

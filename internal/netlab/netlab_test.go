@@ -56,18 +56,33 @@ func TestHostReachableFromRoot(t *testing.T) {
 func TestListenerLivesInHostNamespace(t *testing.T) {
 	lab := New(t, "netlabt")
 	h := lab.Host("srv", hostV4)
-	// The same loopback port can be taken in the host and in the root namespace at once only
-	// if the host's listener really is in its own namespace.
+	// A listener on the host's loopback is reachable from inside the host and not from the
+	// root namespace: it really lives in the host's namespace.
 	ln, err := h.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("Listen in host: %v", err)
 	}
 	defer ln.Close()
-	root, err := net.Listen("tcp", ln.Addr().String())
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := h.DialContext(ctx, "tcp", ln.Addr().String())
 	if err != nil {
-		t.Fatalf("Listen in root on the host's loopback port: %v", err)
+		t.Fatalf("dial from inside the host: %v", err)
 	}
-	root.Close()
+	c.Close()
+	if c, err := net.DialTimeout("tcp", ln.Addr().String(), 2*time.Second); err == nil {
+		c.Close()
+		t.Error("the host's loopback listener answered from the root namespace")
+	}
 }
 
 func TestHostPacket(t *testing.T) {
@@ -184,7 +199,7 @@ func TestClaim(t *testing.T) {
 			}
 		})
 	}
-	veth, err := lab.claim("c", []netip.Prefix{netip.MustParsePrefix("192.0.2.10/24")})
+	veth, err := lab.claim("c", []netip.Prefix{netip.MustParsePrefix("2001:db8:ffff::10/64")})
 	if err != nil || veth != "netlabt1" {
 		t.Errorf("claim of a free prefix = %q, %v; want %q, nil", veth, err, "netlabt1")
 	}
