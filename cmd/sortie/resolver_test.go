@@ -144,6 +144,8 @@ egress:
   allow_special: [%q]
 metrics:
   address: "127.0.0.1:0"
+guard:
+  enabled: false # tests from one loopback address would hit per-client limits
 resolver:
   nameservers: [%q]
 %s`, data, e2eDrainTimeout, resOrigin.Masked(), ns, extra)

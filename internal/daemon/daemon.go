@@ -50,6 +50,7 @@ type Daemon struct {
 	resolve  resolveState  // resolver.go
 	notice   noticeState   // notice.go
 	policy   policyState   // egress.go
+	guard    guardState    // guard.go
 	handover handoverState // handover.go
 }
 
@@ -66,6 +67,7 @@ type boundListener struct {
 	protocols gateway.Protocols
 	certs     *certStore   // TLS listeners only
 	raw       net.Listener // ln before TLS wrapping: the socket handed over on upgrade
+	auth      bool         // proxy authentication required
 }
 
 // closeListener closes a proxy listener a reload dropped (or could not use).
@@ -99,8 +101,10 @@ func (d *Daemon) setup() error {
 		d.setupObserve,   // observe.go: ring log, metrics, admin endpoint
 		d.listen,         // listeners, before anything that needs their addresses
 		d.setupResolver,  // resolver.go: the resolver and its side services
+		d.setupGuard,     // guard.go: per-client limits, proxy users
 		d.setupEgress,    // egress.go: policy and dialer
 		d.setupGateway,   // the proxy protocols
+		d.guardGateway,   // guard.go: limits and authentication on the gateway's hooks
 		d.observeGateway, // observe.go: metric and debug hooks on the gateway
 		d.setupNotice,    // notice.go: the public pages
 	}
@@ -139,7 +143,8 @@ func (d *Daemon) openListener(l config.Listener) (boundListener, error) {
 		d.forget(ln)
 		return boundListener{}, err
 	}
-	return boundListener{ln: wrapped, raw: ln, name: l.DisplayName(), address: l.Address, protocols: protos, certs: certs}, nil
+	return boundListener{ln: wrapped, raw: ln, name: l.DisplayName(), address: l.Address,
+		protocols: protos, certs: certs, auth: l.Auth == config.AuthRequired}, nil
 }
 
 func protocolsOf(names []string) (gateway.Protocols, error) {
@@ -245,7 +250,7 @@ func (d *Daemon) serveListener(l boundListener) {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		err := d.gw.Serve(l.ln, l.protocols)
+		err := d.gw.ServeListen(l.ln, gateway.Listen{Protocols: l.protocols, Auth: l.auth})
 		if err != nil && !errors.Is(err, gateway.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			d.fail(fmt.Errorf("listener %s: %w", l.name, err))
 		}

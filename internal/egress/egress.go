@@ -57,6 +57,10 @@ type Egress struct {
 	// Routes send names under some suffixes (.onion, .i2p) to upstream proxies instead of
 	// resolving them; the operator's upstreams are dialled as configured, outside Check.
 	Routes []Route
+	// Limit, when set, is asked right after Check about each address the policy allows, with
+	// the dial's context (which carries who asks): the per-destination limits and the scan
+	// and brute-force throttles. It returns a *refusal.Error (RateLimited) to refuse.
+	Limit func(ctx context.Context, addr netip.Addr, port uint16) error
 	// CheckName decides a normalised name before it is resolved (the block list on names);
 	// nil allows every name. It returns a *refusal.Error to refuse; the name is then never
 	// looked up.
@@ -104,7 +108,7 @@ func (e *Egress) Dial(ctx context.Context, t Target) (net.Conn, error) {
 }
 
 func (e *Egress) dialLiteral(ctx context.Context, addr netip.Addr, port uint16) (net.Conn, error) {
-	if err := e.allow(addr, port); err != nil {
+	if err := e.allow(ctx, addr, port); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.dialTimeout())
@@ -116,8 +120,8 @@ func (e *Egress) dialLiteral(ctx context.Context, addr netip.Addr, port uint16) 
 	return c, nil
 }
 
-// allow runs Own and Check on one address; it returns nil or a *refusal.Error.
-func (e *Egress) allow(addr netip.Addr, port uint16) error {
+// allow runs Own, Check and Limit on one address; it returns nil or a *refusal.Error.
+func (e *Egress) allow(ctx context.Context, addr netip.Addr, port uint16) error {
 	if e.Own != nil && e.Own(addr, port) {
 		return refusal.New(refusal.Policy, msgPolicy)
 	}
@@ -127,6 +131,11 @@ func (e *Egress) allow(addr netip.Addr, port uint16) error {
 	}
 	if err := check(addr, port); err != nil {
 		return asRefusal(err, refusal.Policy, msgPolicy)
+	}
+	if e.Limit != nil {
+		if err := e.Limit(ctx, addr, port); err != nil {
+			return asRefusal(err, refusal.RateLimited, "too many connections")
+		}
 	}
 	return nil
 }

@@ -160,7 +160,7 @@ func (r *race) startDue(ctx context.Context) {
 		if !ok {
 			return
 		}
-		if err := r.e.allow(addr, r.port); err != nil {
+		if err := r.e.allow(ctx, addr, r.port); err != nil {
 			if re := refusal.As(err); better(re, r.refused) {
 				r.refused = re
 			}

@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"sync"
 	"syscall"
 	"time"
+
+	"sortie.dev/sortie/internal/refusal"
 )
 
 // handshakeBufSize is the read buffer of a connection until its tunnel is up; it goes back to
@@ -22,13 +25,27 @@ type clientConn struct {
 	lr  io.LimitedReader // bounds how much a request head may read
 	br  *bufio.Reader    // reads through lr; nil once released
 	srv *Server
-	// full is set when the connection arrived past the connection cap: it is answered "at
-	// capacity" and closed.
-	full bool
+	ctx context.Context // carries who the client is, for Dial
+	// early is set when the connection is refused before its request is read: past the
+	// connection cap, or by Admit. It is answered in the protocol and the connection closed.
+	early *refusal.Error
+	auth  bool // the listener requires proxy authentication
 }
 
-func (s *Server) serveConn(c net.Conn, p Protocols, full bool) {
-	cc := &clientConn{Conn: c, srv: s, full: full}
+func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
+	cc := &clientConn{Conn: c, srv: s, ctx: context.Background(), auth: o.Auth}
+	switch {
+	case full:
+		cc.early = refusal.New(refusal.Capacity, "")
+	case s.Admit != nil:
+		ctx, release, err := s.Admit(cc.ctx, c)
+		if err != nil {
+			cc.early = refusalOf(err)
+		} else {
+			cc.ctx = ctx
+			defer release()
+		}
+	}
 	cc.lr = io.LimitedReader{R: c, N: int64(s.maxHeaderBytes())}
 	cc.br = readerPool.Get().(*bufio.Reader)
 	cc.br.Reset(&cc.lr)
@@ -44,7 +61,7 @@ func (s *Server) serveConn(c net.Conn, p Protocols, full bool) {
 		s.handshakeFailed(c, err)
 		return
 	}
-	proto := sniff(first[0], p)
+	proto := sniff(first[0], o.Protocols)
 	s.connStarted(proto)
 	defer s.connEnded(proto)
 	switch proto {

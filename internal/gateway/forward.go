@@ -76,7 +76,13 @@ func (f *forwarder) forward(h *head) bool {
 		return false
 	}
 	clientKeep := h.keepAlive() // before the hop-by-hop headers are cleaned away
-	ctx, cancel := context.WithCancel(context.Background())
+	if s.Request != nil {
+		if err := s.Request(cc.ctx); err != nil {
+			s.refuse(cc, f.bw, KindForward, refusalOf(err))
+			return false
+		}
+	}
+	ctx, cancel := context.WithCancel(cc.ctx)
 	defer cancel()
 	watch := newWatchdog(s.idleTimeout(), cancel)
 	defer watch.stop()

@@ -83,7 +83,7 @@ func FuzzServeConn(f *testing.F) {
 		}
 		client, server := net.Pipe()
 		done := make(chan struct{})
-		go func() { defer close(done); srv.serveConn(server, AllProtocols, false) }()
+		go func() { defer close(done); srv.serveConn(server, Listen{Protocols: AllProtocols}, false) }()
 		go func() {
 			client.SetWriteDeadline(time.Now().Add(time.Second))
 			client.Write(data)

@@ -96,6 +96,20 @@ type Server struct {
 	// Logger receives operational events. It never receives client addresses, destinations,
 	// URLs, headers or credentials. Nil discards.
 	Logger *slog.Logger
+	// Admit, when set, is asked about every new connection before its first byte is read:
+	// the per-client limits. It returns the connection's context (passed to Dial, carrying
+	// who the client is) and a release called when the connection ends. A refusal is
+	// answered in the connection's protocol once it is known.
+	Admit func(ctx context.Context, c net.Conn) (context.Context, func(), error)
+	// Authenticate checks proxy credentials on listeners that require them. It returns the
+	// context to use from then on, or a *refusal.Error: Auth (wrong credentials),
+	// RateLimited or Capacity. Required when a listener has Auth.
+	Authenticate func(ctx context.Context, user, password string) (context.Context, error)
+	// Request, when set, is asked before each forward request (the per-client request rate).
+	Request func(ctx context.Context) error
+	// TunnelDone, when set, is told when a tunnel ends, with its upstream connection (closed)
+	// and how long it lived.
+	TunnelDone func(ctx context.Context, up net.Conn, lived time.Duration)
 	// Observe, when set, is told the outcome of every request (for metrics).
 	Observe func(k Kind, r refusal.Reason, ok bool)
 	// Conn, when set, is told with delta +1 which protocol a connection speaks once its first
@@ -127,11 +141,25 @@ type Server struct {
 // ErrServerClosed is returned by Serve after Shutdown.
 var ErrServerClosed = errors.New("gateway: server closed")
 
+// Listen says what one listener accepts.
+type Listen struct {
+	// Protocols accepted; zero means all.
+	Protocols Protocols
+	// Auth requires proxy authentication through Authenticate: HTTP Basic (407) and SOCKS5
+	// username/password; SOCKS4, which has none, is refused.
+	Auth bool
+}
+
 // Serve accepts connections on ln, accepting the protocols p, until Shutdown or an accept
 // error that is not temporary. Accept errors such as EMFILE back off instead of spinning.
 func (s *Server) Serve(ln net.Listener, p Protocols) error {
-	if p == 0 {
-		p = AllProtocols
+	return s.ServeListen(ln, Listen{Protocols: p})
+}
+
+// ServeListen is Serve with every listener option.
+func (s *Server) ServeListen(ln net.Listener, o Listen) error {
+	if o.Protocols == 0 {
+		o.Protocols = AllProtocols
 	}
 	if !s.track(ln) {
 		ln.Close()
@@ -155,7 +183,7 @@ func (s *Server) Serve(ln net.Listener, p Protocols) error {
 			continue
 		}
 		backoff = 0
-		s.start(c, p)
+		s.start(c, o)
 	}
 }
 
@@ -181,7 +209,7 @@ func isTemporary(err error) bool {
 
 // start serves c in its own goroutine unless the server is shutting down. Past the connection
 // cap a connection is still answered "at capacity", while a second, smaller budget lasts.
-func (s *Server) start(c net.Conn, p Protocols) {
+func (s *Server) start(c net.Conn, o Listen) {
 	full := s.active.Add(1) > int64(s.maxConns())
 	if full {
 		s.active.Add(-1)
@@ -197,7 +225,7 @@ func (s *Server) start(c net.Conn, p Protocols) {
 		defer s.wg.Done()
 		defer s.release(full)
 		defer s.untrackConn(c)
-		s.serveConn(c, p, full)
+		s.serveConn(c, o, full)
 	}()
 }
 

@@ -40,6 +40,11 @@ func newFixture(t *testing.T, configure func(*Server)) *fixture {
 
 func newFixtureWith(t *testing.T, configure func(*Server), p Protocols) *fixture {
 	t.Helper()
+	return newFixtureWithListen(t, configure, Listen{Protocols: p})
+}
+
+func newFixtureWithListen(t *testing.T, configure func(*Server), o Listen) *fixture {
+	t.Helper()
 	f := &fixture{t: t, names: map[string]string{"origin.test": "127.0.0.1"}, dials: make(chan Target, 100)}
 	f.srv = &Server{
 		Dial:             f.dial,
@@ -56,7 +61,7 @@ func newFixtureWith(t *testing.T, configure func(*Server), p Protocols) *fixture
 	}
 	f.addr = ln.Addr().String()
 	done := make(chan struct{})
-	go func() { defer close(done); f.srv.Serve(ln, p) }()
+	go func() { defer close(done); f.srv.ServeListen(ln, o) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

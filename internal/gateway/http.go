@@ -55,14 +55,17 @@ func (s *Server) awaitNext(cc *clientConn) bool {
 // serveRequest answers one request; it reports whether the connection may carry another.
 func (s *Server) serveRequest(cc *clientConn, bw *bufio.Writer, fw *forwarder, h *head) bool {
 	switch {
-	case cc.full:
-		s.refuse(cc, bw, KindForward, refusal.New(refusal.Capacity, ""))
+	case cc.early != nil:
+		s.refuse(cc, bw, KindForward, cc.early)
+		return false
+	case h.target == "*" || (len(h.target) > 0 && h.target[0] == '/'):
+		return s.servePage(cc, bw, h)
+	case !s.authenticateHTTP(cc, h):
+		s.refuse(cc, bw, kindOf(h), cc.early)
 		return false
 	case h.method == http.MethodConnect:
 		s.connect(cc, bw, h)
 		return false
-	case h.target == "*" || (len(h.target) > 0 && h.target[0] == '/'):
-		return s.servePage(cc, bw, h)
 	case h.method == "TRACE":
 		s.refuseStatus(cc, bw, KindForward, http.StatusMethodNotAllowed, refusal.New(refusal.Unsupported, "TRACE is not allowed."))
 		return false
@@ -110,7 +113,7 @@ func (s *Server) connect(cc *clientConn, bw *bufio.Writer, h *head) {
 		s.refuse(cc, bw, KindConnect, refusal.New(refusal.Malformed, "CONNECT needs host:port."))
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(cc.ctx)
 	defer cancel()
 	up, err := s.dial(ctx, Target{Host: host, Port: port, Kind: KindConnect})
 	if err != nil {
@@ -140,7 +143,11 @@ func (s *Server) startTunnel(cc *clientConn, up net.Conn) {
 		return
 	}
 	up.SetWriteDeadline(time.Time{})
+	start := time.Now()
 	s.tunnel(cc.Conn, up)
+	if s.TunnelDone != nil {
+		s.TunnelDone(cc.ctx, up, time.Since(start))
+	}
 }
 
 // servePage answers an origin-form request (someone browsing to the proxy port) with Page.

@@ -25,12 +25,15 @@ func (s *Server) serveSOCKS4(cc *clientConn) {
 		}
 		return
 	}
-	if cc.full {
-		s.observe(KindSOCKS4, refusal.New(refusal.Capacity, ""))
+	if cc.early == nil && cc.auth {
+		cc.early = refusal.New(refusal.Auth, "SOCKS4 has no authentication")
+	}
+	if cc.early != nil {
+		s.observe(KindSOCKS4, cc.early)
 		s.socks4Reply(cc, socks4Rejected, true)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(cc.ctx)
 	defer cancel()
 	up, err := s.dial(ctx, t)
 	if err != nil {

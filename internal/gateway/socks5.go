@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"sortie.dev/sortie/internal/auth"
 	"sortie.dev/sortie/internal/refusal"
 )
 
@@ -28,6 +29,11 @@ var errSOCKS = errors.New("malformed SOCKS handshake")
 // serveSOCKS5 serves one SOCKS5 CONNECT. BIND and UDP ASSOCIATE answer "command not supported".
 func (s *Server) serveSOCKS5(cc *clientConn) {
 	if err := socks5Greeting(cc); err != nil {
+		if e := refusal.As(err); e != nil {
+			s.observe(KindSOCKS5, e)
+			lingerClose(cc.Conn)
+			return
+		}
 		s.observeConn(cc.Conn, KindSOCKS5, refusal.Wrap(refusal.Malformed, "", err))
 		return
 	}
@@ -39,12 +45,12 @@ func (s *Server) serveSOCKS5(cc *clientConn) {
 		}
 		return
 	}
-	if cc.full {
-		s.observe(KindSOCKS5, refusal.New(refusal.Capacity, ""))
-		s.socks5Fail(cc, socks5Failure)
+	if cc.early != nil {
+		s.observe(KindSOCKS5, cc.early)
+		s.socks5Fail(cc, answerFor(cc.early.Reason).socks5)
 		return
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(cc.ctx)
 	defer cancel()
 	up, err := s.dial(ctx, t)
 	if err != nil {
@@ -72,22 +78,39 @@ func socks5Greeting(cc *clientConn) error {
 	if _, err := io.ReadFull(cc.br, methods); err != nil {
 		return err
 	}
-	choice := byte(methodNoneUsable)
-	for _, m := range methods {
-		if m == methodNoAuth {
-			choice = methodNoAuth
-		}
-	}
+	choice := auth.SelectMethod(methods, cc.auth)
 	cc.SetWriteDeadline(time.Now().Add(cc.srv.handshakeTimeout()))
 	if _, err := cc.Write([]byte{socks5Version, choice}); err != nil {
 		return err
 	}
-	if choice == methodNoneUsable || hdr[1] == 0 {
+	switch choice {
+	case auth.MethodNoneAcceptable:
+		if cc.auth {
+			return refusal.New(refusal.Auth, "")
+		}
 		return errSOCKS
+	case auth.MethodUserPass:
+		return cc.srv.socks5UserPass(cc)
 	}
 	return nil
 }
 
+// socks5UserPass runs the RFC 1929 sub-negotiation. On a listener that does not require
+// authentication any credentials are accepted (a client may offer only this method).
+func (s *Server) socks5UserPass(cc *clientConn) error {
+	user, password, err := auth.ReadUserPass(cc.br)
+	if err != nil {
+		return err
+	}
+	if cc.auth {
+		err = s.authenticate(cc, user, password)
+	}
+	cc.SetWriteDeadline(time.Now().Add(s.handshakeTimeout()))
+	if werr := auth.WriteUserPassStatus(cc, err == nil); werr != nil && err == nil {
+		err = werr
+	}
+	return err
+}
 // readSOCKS5Request reads a request. On error, code is the reply to send (0: send none).
 func readSOCKS5Request(r io.Reader) (Target, byte, error) {
 	var hdr [4]byte

@@ -78,13 +78,19 @@ func TestSOCKS5(t *testing.T) {
 	}
 }
 
-func TestSOCKS5NoAcceptableMethod(t *testing.T) {
+func TestSOCKS5UserPassWithoutAuth(t *testing.T) {
+	// Tor Browser sends a username and password to isolate its circuits: a listener without
+	// authentication takes any.
 	f := newFixture(t, nil)
+	port := portOf(t, echoServer(t))
 	c := f.conn()
-	c.Write([]byte{5, 1, 2}) // username/password only
-	got, _ := io.ReadAll(c)
-	if !bytes.Equal(got, []byte{5, 0xFF}) {
-		t.Errorf("reply = %v, want [5 255] then close", got)
+	c.Write([]byte{5, 1, 2})
+	c.Write([]byte{1, 3, 'i', 's', 'o', 1, 'x'})
+	c.Write(socks5Request(1, atypIPv4, []byte{127, 0, 0, 1}, port)[3:])
+	want := []byte{5, 2, 1, 0, 5, 0}
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("replies %v (%v), want %v", got, err, want)
 	}
 }
 

@@ -24,7 +24,7 @@ func (f *forwarder) upgrade(h *head, u *url.URL) {
 		s.refuse(cc, f.bw, KindForward, refusal.New(refusal.Malformed, "An upgrade request carries no body."))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.idleTimeout())
+	ctx, cancel := context.WithTimeout(cc.ctx, s.idleTimeout())
 	defer cancel()
 	up, err := s.dial(ctx, Target{Host: u.Hostname(), Port: port, Kind: KindForward})
 	if err != nil {
