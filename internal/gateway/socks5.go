@@ -111,6 +111,7 @@ func (s *Server) socks5UserPass(cc *clientConn) error {
 	}
 	return err
 }
+
 // readSOCKS5Request reads a request. On error, code is the reply to send (0: send none).
 func readSOCKS5Request(r io.Reader) (Target, byte, error) {
 	var hdr [4]byte
