@@ -79,6 +79,10 @@ type Gateway struct {
 	// MaxConnections caps the client connections open at once, over all listeners. Connections
 	// past the cap are answered "at capacity" (HTTP 503, SOCKS5 0x01, SOCKS4 0x5B) and closed.
 	MaxConnections int `yaml:"max_connections"`
+	// MaxHandshakes caps the connections still in their handshake (no complete request head
+	// or SOCKS request yet) over all listeners: slow clients cannot hold every slot. Past it,
+	// new connections are closed at once.
+	MaxHandshakes int `yaml:"max_handshakes"`
 	// MaxHeaderBytes caps the size of an HTTP request head (request line and headers).
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
 	// HandshakeTimeout bounds the wait for a complete request head or SOCKS handshake.

@@ -131,6 +131,9 @@ func (g Gateway) validate(p *problems, path string) {
 	if g.MaxConnections < 1 {
 		p.add(path+".max_connections", "want 1 or more, got %d", g.MaxConnections)
 	}
+	if g.MaxHandshakes < 1 {
+		p.add(path+".max_handshakes", "want 1 or more, got %d", g.MaxHandshakes)
+	}
 	if g.MaxHeaderBytes < minHeaderBytes || g.MaxHeaderBytes > maxHeaderBytes {
 		p.add(path+".max_header_bytes", "want between %d and %d, got %d", minHeaderBytes, maxHeaderBytes, g.MaxHeaderBytes)
 	}

@@ -86,6 +86,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	if err := config.EnsureDir(dir); err != nil {
 		return nil, err
 	}
+	checkDescriptors(cfg.Gateway.MaxConnections, log)
 	d := &Daemon{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	d.inherit()
 	if err := d.setup(); err != nil {
@@ -205,6 +206,7 @@ func (d *Daemon) setupGateway() error {
 		IdleTimeout:      c.Gateway.IdleTimeout.D(),
 		MaxHeaderBytes:   c.Gateway.MaxHeaderBytes,
 		MaxConnections:   c.Gateway.MaxConnections,
+		MaxHandshakes:    c.Gateway.MaxHandshakes,
 		Via:              c.Gateway.Via,
 		Logger:           d.log,
 	}

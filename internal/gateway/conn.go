@@ -30,10 +30,26 @@ type clientConn struct {
 	// connection cap, or by Admit. It is answered in the protocol and the connection closed.
 	early *refusal.Error
 	auth  bool // the listener requires proxy authentication
+	// shaking is true while the connection counts against MaxHandshakes.
+	shaking bool
+}
+
+// handshakeDone stops counting the connection as being in its handshake.
+func (cc *clientConn) handshakeDone() {
+	if cc.shaking {
+		cc.shaking = false
+		cc.srv.shaking.Add(-1)
+	}
 }
 
 func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
-	cc := &clientConn{Conn: c, srv: s, ctx: context.Background(), auth: o.Auth}
+	if s.shaking.Add(1) > int64(s.maxHandshakes()) {
+		s.shaking.Add(-1)
+		c.Close() // a flood of slow handshakes: nothing is read, nothing is answered
+		return
+	}
+	cc := &clientConn{Conn: c, srv: s, ctx: context.Background(), auth: o.Auth, shaking: true}
+	defer cc.handshakeDone()
 	switch {
 	case full:
 		cc.early = refusal.New(refusal.Capacity, "")

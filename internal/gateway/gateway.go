@@ -71,6 +71,7 @@ const (
 	DefaultIdleTimeout      = 5 * time.Minute
 	DefaultMaxHeaderBytes   = 32 << 10
 	DefaultMaxConnections   = 4096
+	DefaultMaxHandshakes    = 1024
 )
 
 // Server serves client connections from any number of listeners. Its exported fields are
@@ -87,6 +88,9 @@ type Server struct {
 	KeepAliveTimeout time.Duration
 	// IdleTimeout ends a tunnel or a forward exchange when nothing moved for this long.
 	IdleTimeout time.Duration
+	// MaxHandshakes caps the connections still in their handshake; past it new connections
+	// are closed at once. Zero means DefaultMaxHandshakes.
+	MaxHandshakes int
 	// MaxHeaderBytes caps an HTTP request head.
 	MaxHeaderBytes int
 	// MaxConnections caps the client connections served at once over all listeners.
@@ -136,6 +140,7 @@ type Server struct {
 	active    atomic.Int64   // connections being served
 	extra     atomic.Int64   // connections past the cap, being refused
 	tunnels   atomic.Int64
+	shaking   atomic.Int64 // connections in their handshake
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -331,6 +336,13 @@ func (s *Server) maxHeaderBytes() int {
 		return s.MaxHeaderBytes
 	}
 	return DefaultMaxHeaderBytes
+}
+
+func (s *Server) maxHandshakes() int {
+	if s.MaxHandshakes > 0 {
+		return s.MaxHandshakes
+	}
+	return DefaultMaxHandshakes
 }
 
 func (s *Server) maxConns() int {

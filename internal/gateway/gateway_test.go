@@ -526,3 +526,21 @@ func TestForwardConnectionClose(t *testing.T) {
 		})
 	}
 }
+
+func TestMaxHandshakes(t *testing.T) {
+	f := newFixture(t, func(s *Server) { s.MaxHandshakes = 2; s.HandshakeTimeout = 5 * time.Second })
+	// Two slow clients hold both handshake slots...
+	for range 2 {
+		c := f.conn()
+		io.WriteString(c, "GET http://origin.test/ HTTP/1.1\r\n")
+	}
+	time.Sleep(100 * time.Millisecond)
+	// ...so a third connection is closed unanswered, without waiting for the timeout.
+	c := f.conn()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: p\r\n\r\n")
+	start := time.Now()
+	b, _ := io.ReadAll(c)
+	if len(b) != 0 || time.Since(start) > 2*time.Second {
+		t.Errorf("third connection got %q after %v, want a close at once", b, time.Since(start))
+	}
+}

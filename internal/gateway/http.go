@@ -36,6 +36,7 @@ func (s *Server) serveHTTP(cc *clientConn) {
 			return
 		}
 		cc.unlimit()
+		cc.handshakeDone()
 		if !s.serveRequest(cc, bw, fw, h) {
 			return
 		}
@@ -143,6 +144,7 @@ func (s *Server) startTunnel(cc *clientConn, up net.Conn) {
 		return
 	}
 	up.SetWriteDeadline(time.Time{})
+	cc.handshakeDone()
 	start := time.Now()
 	s.tunnel(cc.Conn, up)
 	if s.TunnelDone != nil {
