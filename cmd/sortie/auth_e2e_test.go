@@ -13,7 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"sortie.dev/sortie/internal/auth"
 	"sortie.dev/sortie/internal/dnstest"
@@ -44,7 +46,9 @@ func TestAuthAndGuardE2E(t *testing.T) {
 	certFile, keyFile := filepath.Join(e.dir, "proxy.crt"), filepath.Join(e.dir, "proxy.key")
 	writeProxyCert(t, certFile, keyFile, "sortie-auth")
 	config := filepath.Join(e.dir, "sortie.yaml")
-	writeTestFile(t, config, fmt.Sprintf(`version: 1
+	users := fmt.Sprintf("  - name: %s\n    password_hash: %q\n", authUser, hash.String())
+	writeConfig := func(users string) {
+		writeTestFile(t, config, fmt.Sprintf(`version: 1
 data_dir: %q
 listeners:
   - address: "127.0.0.1:0"
@@ -55,9 +59,7 @@ listeners:
     tls_cert_file: proxy.crt
     tls_key_file: proxy.key
 users:
-  - name: %s
-    password_hash: %q
-metrics:
+%smetrics:
   address: "127.0.0.1:0"
 guard:
   conn_rate: 1000
@@ -72,7 +74,9 @@ egress:
   allow_special: ["198.51.100.0/24", "2001:db8:51::/64"]
 resolver:
   nameservers: [%q]
-`, filepath.Join(e.dir, "data"), authUser, hash.String(), dns.Addr))
+`, filepath.Join(e.dir, "data"), users, dns.Addr))
+	}
+	writeConfig(users)
 	proc, proxy := startSortieProcess(t, buildSortie(t, e.dir), config)
 	e.proxy = proxy
 	tlsProxy := secondListener(t, proc)
@@ -149,6 +153,27 @@ resolver:
 			t.Errorf("CONNECT statuses to a login port %v: want 429 at the end", statuses)
 		}
 	})
+	t.Run("reload adds a user", func(t *testing.T) {
+		bob := authUser + "-2:another password"
+		if status, _, _, res := e.fetch(t, "http://origin.sortie.test/hello", "-x", "http://"+proxy.String(), "--proxy-user", bob); status != 407 {
+			t.Fatalf("unknown user before the reload: %v", res)
+		}
+		h2, err := auth.NewHash("another password", auth.Params{Memory: 7168, Time: 5, Threads: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeConfig(users + fmt.Sprintf("  - name: %s-2\n    password_hash: %q\n", authUser, h2.String()))
+		if err := proc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		for range 50 {
+			if status, _, _, _ := e.fetch(t, "http://origin.sortie.test/hello", "-x", "http://"+proxy.String(), "--proxy-user", bob); status == 200 {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("the user added by a reload is still refused:\n%s", proc)
+	})
 	t.Run("credentials never printed", func(t *testing.T) {
 		for _, secret := range []string{authPassword, "guess", hash.String()} {
 			if strings.Contains(proc.String(), secret) {
@@ -158,17 +183,22 @@ resolver:
 	})
 }
 
-// secondListener returns the address of the second "listening on" line sortie printed.
+// secondListener returns the address of the second "listening on" line sortie prints,
+// waiting for it up to 10 s.
 func secondListener(t *testing.T, p *e2eProcess) string {
 	t.Helper()
-	var addrs []string
-	for _, line := range strings.Split(p.String(), "\n") {
-		if a, ok := listeningOn(line); ok {
-			addrs = append(addrs, a.String())
+	for range 200 {
+		var addrs []string
+		for _, line := range strings.Split(p.String(), "\n") {
+			if a, ok := listeningOn(line); ok {
+				addrs = append(addrs, a.String())
+			}
 		}
+		if len(addrs) >= 2 {
+			return addrs[1]
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	if len(addrs) < 2 {
-		t.Fatalf("sortie printed %d listeners:\n%s", len(addrs), p)
-	}
-	return addrs[1]
+	t.Fatalf("sortie did not print a second listener:\n%s", p)
+	return ""
 }

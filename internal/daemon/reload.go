@@ -26,7 +26,7 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 	for _, section := range restartNeeded(d.cfg, cfg) {
 		d.log.Warn("reload: " + section + " changed; the change takes effect after a restart")
 	}
-	d.log.Info("reload: exit policy, block list, public pages and certificates in force")
+	d.log.Info("reload: exit policy, block list, public pages, users and certificates in force")
 	return nil
 }
 
@@ -57,12 +57,18 @@ func (d *Daemon) apply(cfg *config.Config) error {
 		undo()
 		return err
 	}
+	verifier, err := d.buildVerifier(cfg.Users())
+	if err != nil {
+		undo()
+		return err
+	}
 	if err := d.reloadCerts(cfg); err != nil { // the last step that can fail: it swaps itself
 		undo()
 		return err
 	}
 	d.policy.current.Store(p)
 	d.notice.pages.Store(pages)
+	d.guard.verifier.Store(verifier)
 	d.swapListeners(added, removed)
 	return nil
 }
@@ -129,8 +135,9 @@ func restartNeeded(old, new *config.Config) []string {
 		old, new any
 	}{
 		{"data_dir", old.DataDir, new.DataDir},
-		{"listeners (protocols or TLS mode at an unchanged address)", keptModes(old, new), keptModes(new, old)},
+		{"listeners (protocols, auth or TLS mode at an unchanged address)", keptModes(old, new), keptModes(new, old)},
 		{"gateway", old.Gateway, new.Gateway},
+		{"guard", old.Guard, new.Guard},
 		{"egress.dial_timeout", old.Egress.DialTimeout, new.Egress.DialTimeout},
 		{"resolver", old.Resolver, new.Resolver},
 		{"metrics", old.Metrics, new.Metrics},
@@ -158,7 +165,7 @@ func keptModes(c, other *config.Config) map[netip.AddrPort]string {
 	m := map[netip.AddrPort]string{}
 	for _, l := range c.Listeners {
 		if in[l.Address] {
-			m[l.Address] = fmt.Sprint(l.Protocols, l.TLS())
+			m[l.Address] = fmt.Sprint(l.Protocols, l.TLS(), l.Auth)
 		}
 	}
 	return m
