@@ -72,6 +72,12 @@ type Listener struct {
 	// Auth is "required" for proxy authentication (HTTP Basic with a 407 answer, SOCKS5
 	// username/password) against users, or "none" (the default).
 	Auth string `yaml:"auth"`
+	// ProxyProtocol, for a listener behind a front end such as HAProxy, reads the PROXY
+	// protocol v1/v2 header that names the real client, from TrustedProxies only; other peers
+	// are refused.
+	ProxyProtocol bool `yaml:"proxy_protocol"`
+	// TrustedProxies are the front ends' addresses. Required with proxy_protocol.
+	TrustedProxies []netip.Prefix `yaml:"trusted_proxies"`
 }
 
 // Gateway holds the limits and timeouts of client connections.

@@ -92,6 +92,9 @@ func (l Listener) validate(p *problems, path string, src *source) {
 		}
 	}
 	l.validateTLS(p, path, src)
+	if l.ProxyProtocol && len(l.TrustedProxies) == 0 {
+		p.add(path+".trusted_proxies", "want the front ends' addresses, such as [127.0.0.1/32], with proxy_protocol")
+	}
 }
 
 // validateTLS checks that a TLS listener's certificate and key are given together and load.

@@ -20,6 +20,7 @@ import (
 	"sortie.dev/sortie/internal/config"
 	"sortie.dev/sortie/internal/egress"
 	"sortie.dev/sortie/internal/gateway"
+	"sortie.dev/sortie/internal/proxyproto"
 )
 
 // Daemon is one running Sortie gateway.
@@ -138,7 +139,15 @@ func (d *Daemon) openListener(l config.Listener) (boundListener, error) {
 	if err != nil {
 		return boundListener{}, err
 	}
-	wrapped, certs, err := d.wrapTLS(ln, l)
+	front := ln
+	if l.ProxyProtocol {
+		if front, err = proxyproto.NewListener(ln, proxyproto.Config{Trusted: l.TrustedProxies}); err != nil {
+			ln.Close()
+			d.forget(ln)
+			return boundListener{}, err
+		}
+	}
+	wrapped, certs, err := d.wrapTLS(front, l)
 	if err != nil {
 		ln.Close()
 		d.forget(ln)

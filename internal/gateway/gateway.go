@@ -383,6 +383,14 @@ func (s *Server) observeConn(c net.Conn, k Kind, err error) {
 // tunnel relays between the client and the upstream until both finish, counting it as an
 // established tunnel meanwhile.
 func (s *Server) tunnel(client, upstream net.Conn) {
+	// A connection that arrived through a PROXY-protocol front end is relayed as the raw TCP
+	// connection underneath once its header is consumed, so that splice still applies.
+	if w, ok := client.(interface {
+		Unwrap() net.Conn
+		Buffered() int
+	}); ok && w.Buffered() == 0 {
+		client = w.Unwrap()
+	}
 	s.tunnels.Add(1)
 	defer s.tunnels.Add(-1)
 	up, down, _ := relay.Pipe(client, upstream, s.idleTimeout())
