@@ -89,6 +89,9 @@ type Gateway struct {
 	// or SOCKS request yet) over all listeners: slow clients cannot hold every slot. Past it,
 	// new connections are closed at once.
 	MaxHandshakes int `yaml:"max_handshakes"`
+	// MinBodyRate is the rate, in bytes per second, a forward request's body must keep up
+	// after its first ten seconds (a slowloris on bodies); 0 turns the check off.
+	MinBodyRate int `yaml:"min_body_rate"`
 	// MaxHeaderBytes caps the size of an HTTP request head (request line and headers).
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
 	// HandshakeTimeout bounds the wait for a complete request head or SOCKS handshake.

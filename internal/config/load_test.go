@@ -20,6 +20,7 @@ func TestDefault(t *testing.T) {
 		Gateway: Gateway{
 			MaxConnections:   4096,
 			MaxHandshakes:    1024,
+			MinBodyRate:      256,
 			MaxHeaderBytes:   32768,
 			HandshakeTimeout: Duration(10 * time.Second),
 			KeepAliveTimeout: Duration(60 * time.Second),
@@ -275,7 +276,7 @@ resolver:
 				`f.yaml:7: gateway.max_connections: want 1 or more, got 0`,
 				`f.yaml:8: gateway.max_header_bytes: want between 1024 and 1048576, got 100`,
 				`f.yaml:9: gateway.handshake_timeout: want a duration above zero such as 10s, got 0s`,
-				`f.yaml:10: gateway.bogus: unknown key; known keys: drain_timeout, handshake_timeout, idle_timeout, keepalive_timeout, max_connections, max_handshakes, max_header_bytes, via`,
+				`f.yaml:10: gateway.bogus: unknown key; known keys: drain_timeout, handshake_timeout, idle_timeout, keepalive_timeout, max_connections, max_handshakes, max_header_bytes, min_body_rate, via`,
 				`f.yaml:11: gateway.via: want one word (letters, digits, -._~!#$%&'*+^` + "`" + `|), no spaces or commas, got "a b"`,
 				`f.yaml:13: egress.allow_special[0]: 198.51.100.1/24 has bits set past the /24 mask: did you mean 198.51.100.0/24?`,
 				`f.yaml:13: egress.allow_special[2]: 198.51.100.0/24 is listed twice`,

@@ -216,6 +216,7 @@ func (d *Daemon) setupGateway() error {
 		MaxHeaderBytes:   c.Gateway.MaxHeaderBytes,
 		MaxConnections:   c.Gateway.MaxConnections,
 		MaxHandshakes:    c.Gateway.MaxHandshakes,
+		MinBodyRate:      c.Gateway.MinBodyRate,
 		Via:              c.Gateway.Via,
 		Logger:           d.log,
 	}

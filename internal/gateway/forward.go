@@ -212,7 +212,8 @@ func (f *forwarder) requestBody(h *head, watch *watchdog) *bodyReader {
 	default:
 		return nil
 	}
-	b := &bodyReader{r: r, conn: f.cc.Conn, watch: watch, idle: f.srv.idleTimeout()}
+	b := &bodyReader{r: r, conn: f.cc.Conn, watch: watch, idle: f.srv.idleTimeout(),
+		minRate: f.srv.MinBodyRate}
 	b.expect = strings.EqualFold(h.header.Get("Expect"), "100-continue")
 	return b
 }
@@ -226,8 +227,11 @@ type bodyReader struct {
 	conn     net.Conn
 	watch    *watchdog
 	idle     time.Duration
-	expect   bool // send "100 Continue" before the first read
-	started  bool // the response head has been written: no 100 any more
+	minRate  int       // bytes per second a body must keep up after bodyGrace; 0: none
+	start    time.Time // the first read
+	total    int64     // bytes read so far
+	expect   bool      // send "100 Continue" before the first read
+	started  bool      // the response head has been written: no 100 any more
 	eof      bool
 	detached bool
 }
@@ -247,8 +251,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	b.conn.SetReadDeadline(time.Now().Add(b.idle))
+	b.conn.SetReadDeadline(b.deadline())
 	n, err := b.r.Read(p)
+	b.total += int64(n)
 	if n > 0 {
 		b.watch.poke()
 	}
@@ -256,6 +261,27 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		b.eof = true
 	}
 	return n, err
+}
+
+// bodyGrace is how long a request body may start slowly before its minimum rate applies. A
+// variable for tests only.
+var bodyGrace = 10 * time.Second
+
+// deadline is when the next read must have returned: after the idle time, or earlier when
+// the body would fall below its minimum rate (a slowloris sending a byte now and then).
+func (b *bodyReader) deadline() time.Time {
+	now := time.Now()
+	if b.start.IsZero() {
+		b.start = now
+	}
+	d := now.Add(b.idle)
+	if b.minRate > 0 {
+		due := b.start.Add(bodyGrace + time.Duration(float64(b.total)/float64(b.minRate)*float64(time.Second)))
+		if due.Before(d) {
+			d = due
+		}
+	}
+	return d
 }
 
 // Close does nothing: the client connection outlives the request.

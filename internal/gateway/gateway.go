@@ -91,6 +91,9 @@ type Server struct {
 	// MaxHandshakes caps the connections still in their handshake; past it new connections
 	// are closed at once. Zero means DefaultMaxHandshakes.
 	MaxHandshakes int
+	// MinBodyRate, when positive, is the rate in bytes per second a forward request's body
+	// must keep up after its first ten seconds; a slower body ends the request.
+	MinBodyRate int
 	// MaxHeaderBytes caps an HTTP request head.
 	MaxHeaderBytes int
 	// MaxConnections caps the client connections served at once over all listeners.

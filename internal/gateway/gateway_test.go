@@ -544,3 +544,24 @@ func TestMaxHandshakes(t *testing.T) {
 		t.Errorf("third connection got %q after %v, want a close at once", b, time.Since(start))
 	}
 }
+
+func TestMinBodyRate(t *testing.T) {
+	defer func(g time.Duration) { bodyGrace = g }(bodyGrace)
+	bodyGrace = 200 * time.Millisecond
+	f := newFixture(t, func(s *Server) { s.MinBodyRate = 1000 })
+	_, port := echoOrigin(t)
+	c := f.conn()
+	io.WriteString(c, "POST http://origin.test:"+port+"/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nab")
+	start := time.Now()
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: "POST"})
+	took := time.Since(start)
+	if err == nil {
+		readBody(t, resp)
+		if resp.StatusCode == 200 {
+			t.Fatalf("a body stalled after 2 bytes was forwarded whole")
+		}
+	}
+	if took > 3*time.Second {
+		t.Errorf("a stalled body held the request for %v; the minimum rate should end it within about a second", took)
+	}
+}
