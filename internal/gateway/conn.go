@@ -66,6 +66,11 @@ func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
 	cc.br = readerPool.Get().(*bufio.Reader)
 	cc.br.Reset(&cc.lr)
 	defer func() {
+		if v := recover(); v != nil {
+			s.recovered()
+			c.Close()
+			return // the buffer may still be in use: leave it to the collector
+		}
 		cc.releaseBuffer()
 		c.Close()
 	}()

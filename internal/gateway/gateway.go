@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,6 +119,8 @@ type Server struct {
 	// TunnelDone, when set, is told when a tunnel ends, with its upstream connection (closed)
 	// and how long it lived.
 	TunnelDone func(ctx context.Context, up net.Conn, lived time.Duration)
+	// Panicked, when set, is told that serving a connection panicked (it was recovered).
+	Panicked func()
 	// Observe, when set, is told the outcome of every request (for metrics).
 	Observe func(k Kind, r refusal.Reason, ok bool)
 	// Conn, when set, is told with delta +1 which protocol a connection speaks once its first
@@ -242,6 +246,21 @@ func (s *Server) release(full bool) {
 		s.extra.Add(-1)
 	} else {
 		s.active.Add(-1)
+	}
+}
+
+// stackArgs matches the argument words of a stack trace's frames: a port or a length could
+// show there, so they are dropped.
+var stackArgs = regexp.MustCompile(`(?m)^([^\t\n].*)\([^\n]*\)$`)
+
+// recovered reports a panic recovered while serving one connection: it is logged without the
+// panic's value, which could hold what the client sent, and the connection is closed by the
+// caller. One connection's bug never ends the process.
+func (s *Server) recovered() {
+	s.logger().Error("internal failure: a connection handler panicked; the connection was closed",
+		"stack", stackArgs.ReplaceAllString(string(debug.Stack()), "${1}(...)"))
+	if s.Panicked != nil {
+		s.Panicked()
 	}
 }
 

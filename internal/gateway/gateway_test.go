@@ -6,12 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -564,4 +568,49 @@ func TestMinBodyRate(t *testing.T) {
 	if took > 3*time.Second {
 		t.Errorf("a stalled body held the request for %v; the minimum rate should end it within about a second", took)
 	}
+}
+
+func TestPanickingHandlerIsRecovered(t *testing.T) {
+	logs := &lockedWriter{}
+	var panics atomic.Int32
+	f := newFixture(t, func(s *Server) {
+		s.Page = http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom from " + "secret-path") })
+		s.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		s.Panicked = func() { panics.Add(1) }
+	})
+	c := f.conn()
+	io.WriteString(c, "GET /secret-path HTTP/1.1\r\nHost: p\r\n\r\n")
+	io.ReadAll(c)
+	// The server still serves.
+	c2 := f.conn()
+	io.WriteString(c2, "CONNECT 127.0.0.1:1 HTTP/1.1\r\n\r\n")
+	if resp, err := http.ReadResponse(bufio.NewReader(c2), &http.Request{Method: "CONNECT"}); err != nil || resp.StatusCode != 502 {
+		t.Errorf("after a panic: %v %v", resp, err)
+	}
+	if panics.Load() != 1 {
+		t.Errorf("Panicked called %d times, want 1", panics.Load())
+	}
+	out := logs.String()
+	if !strings.Contains(out, "panicked") || strings.Contains(out, "secret-path") || strings.Contains(out, "127.0.0.1") ||
+		regexp.MustCompile(`\(0x[0-9a-f]+`).MatchString(out) {
+		t.Errorf("log after a panic: %q", out)
+	}
+}
+
+// lockedWriter collects log output written from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
