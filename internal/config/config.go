@@ -89,6 +89,9 @@ type Gateway struct {
 	// or SOCKS request yet) over all listeners: slow clients cannot hold every slot. Past it,
 	// new connections are closed at once.
 	MaxHandshakes int `yaml:"max_handshakes"`
+	// MaxClientHandshakes caps the connections one source (an IPv4 address, an IPv6 /64)
+	// holds in their handshake, so that a few slow sources cannot take every slot.
+	MaxClientHandshakes int `yaml:"max_client_handshakes"`
 	// MinBodyRate is the rate, in bytes per second, a forward request's body must keep up
 	// after its first ten seconds (a slowloris on bodies); 0 turns the check off.
 	MinBodyRate int `yaml:"min_body_rate"`

@@ -137,6 +137,9 @@ func (g Gateway) validate(p *problems, path string) {
 	if g.MinBodyRate < 0 {
 		p.add(path+".min_body_rate", "want 0 (off) or more bytes per second, got %d", g.MinBodyRate)
 	}
+	if g.MaxClientHandshakes < 1 {
+		p.add(path+".max_client_handshakes", "want 1 or more, got %d", g.MaxClientHandshakes)
+	}
 	if g.MaxHandshakes < 1 {
 		p.add(path+".max_handshakes", "want 1 or more, got %d", g.MaxHandshakes)
 	}

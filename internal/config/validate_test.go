@@ -31,6 +31,7 @@ func TestValidateInCode(t *testing.T) {
 				"version: want 1 (the only format this Sortie reads), got 0",
 				"listeners: want at least one listener, such as - address: 127.0.0.1:4480",
 				"gateway.max_connections: want 1 or more, got 0",
+				"gateway.max_client_handshakes: want 1 or more, got 0",
 				"gateway.max_handshakes: want 1 or more, got 0",
 				"gateway.max_header_bytes: want between 1024 and 1048576, got 0",
 				"gateway.handshake_timeout: want a duration above zero such as 10s, got 0s",

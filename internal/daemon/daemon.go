@@ -210,15 +210,16 @@ func (d *Daemon) setupGateway() error {
 		Dial: func(ctx context.Context, t gateway.Target) (net.Conn, error) {
 			return d.eg.Dial(ctx, egress.Target{Host: t.Host, Port: t.Port})
 		},
-		HandshakeTimeout: c.Gateway.HandshakeTimeout.D(),
-		KeepAliveTimeout: c.Gateway.KeepAliveTimeout.D(),
-		IdleTimeout:      c.Gateway.IdleTimeout.D(),
-		MaxHeaderBytes:   c.Gateway.MaxHeaderBytes,
-		MaxConnections:   c.Gateway.MaxConnections,
-		MaxHandshakes:    c.Gateway.MaxHandshakes,
-		MinBodyRate:      c.Gateway.MinBodyRate,
-		Via:              c.Gateway.Via,
-		Logger:           d.log,
+		HandshakeTimeout:    c.Gateway.HandshakeTimeout.D(),
+		KeepAliveTimeout:    c.Gateway.KeepAliveTimeout.D(),
+		IdleTimeout:         c.Gateway.IdleTimeout.D(),
+		MaxHeaderBytes:      c.Gateway.MaxHeaderBytes,
+		MaxConnections:      c.Gateway.MaxConnections,
+		MaxHandshakes:       c.Gateway.MaxHandshakes,
+		MaxClientHandshakes: c.Gateway.MaxClientHandshakes,
+		MinBodyRate:         c.Gateway.MinBodyRate,
+		Via:                 c.Gateway.Via,
+		Logger:              d.log,
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
@@ -30,8 +31,10 @@ type clientConn struct {
 	// connection cap, or by Admit. It is answered in the protocol and the connection closed.
 	early *refusal.Error
 	auth  bool // the listener requires proxy authentication
-	// shaking is true while the connection counts against MaxHandshakes.
+	// shaking is true while the connection counts against MaxHandshakes, and against its
+	// source's share of them.
 	shaking bool
+	source  netip.Addr
 }
 
 // handshakeDone stops counting the connection as being in its handshake.
@@ -39,16 +42,21 @@ func (cc *clientConn) handshakeDone() {
 	if cc.shaking {
 		cc.shaking = false
 		cc.srv.shaking.Add(-1)
+		cc.srv.shakers.leave(cc.source)
 	}
 }
 
 func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
-	if s.shaking.Add(1) > int64(s.maxHandshakes()) {
-		s.shaking.Add(-1)
+	source, ok := s.shakers.enter(c.RemoteAddr(), s.maxClientHandshakes())
+	if !ok || s.shaking.Add(1) > int64(s.maxHandshakes()) {
+		if ok {
+			s.shaking.Add(-1)
+			s.shakers.leave(source)
+		}
 		c.Close() // a flood of slow handshakes: nothing is read, nothing is answered
 		return
 	}
-	cc := &clientConn{Conn: c, srv: s, ctx: context.Background(), auth: o.Auth, shaking: true}
+	cc := &clientConn{Conn: c, srv: s, ctx: context.Background(), auth: o.Auth, shaking: true, source: source}
 	defer cc.handshakeDone()
 	switch {
 	case full:
@@ -74,7 +82,11 @@ func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
 		cc.releaseBuffer()
 		c.Close()
 	}()
-	c.SetReadDeadline(time.Now().Add(s.handshakeTimeout()))
+	wait := s.handshakeTimeout()
+	if cc.early != nil { // refused already: a second to learn how to say so, no more
+		wait = min(wait, time.Second)
+	}
+	c.SetReadDeadline(time.Now().Add(wait))
 	first, err := cc.br.Peek(1)
 	if err != nil {
 		s.connStarted(0)

@@ -93,6 +93,10 @@ type Server struct {
 	// MaxHandshakes caps the connections still in their handshake; past it new connections
 	// are closed at once. Zero means DefaultMaxHandshakes.
 	MaxHandshakes int
+	// MaxClientHandshakes caps the connections one source (an IPv4 address, an IPv6 /64)
+	// holds in their handshake; past it its new connections are closed at once. Zero means
+	// DefaultMaxClientHandshakes.
+	MaxClientHandshakes int
 	// MinBodyRate, when positive, is the rate in bytes per second a forward request's body
 	// must keep up after its first ten seconds; a slower body ends the request.
 	MinBodyRate int
@@ -148,6 +152,7 @@ type Server struct {
 	extra     atomic.Int64   // connections past the cap, being refused
 	tunnels   atomic.Int64
 	shaking   atomic.Int64 // connections in their handshake
+	shakers   shakers      // the same, by source
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -358,6 +363,13 @@ func (s *Server) maxHeaderBytes() int {
 		return s.MaxHeaderBytes
 	}
 	return DefaultMaxHeaderBytes
+}
+
+func (s *Server) maxClientHandshakes() int {
+	if s.MaxClientHandshakes > 0 {
+		return s.MaxClientHandshakes
+	}
+	return DefaultMaxClientHandshakes
 }
 
 func (s *Server) maxHandshakes() int {

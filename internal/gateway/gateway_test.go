@@ -614,3 +614,28 @@ func (l *lockedWriter) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+func TestMaxClientHandshakes(t *testing.T) {
+	f := newFixture(t, func(s *Server) { s.MaxClientHandshakes = 2; s.HandshakeTimeout = 5 * time.Second })
+	for range 2 { // one source holds its two slots with slow heads...
+		c := f.conn()
+		io.WriteString(c, "GET http://origin.test/ HTTP/1.1\r\n")
+	}
+	time.Sleep(100 * time.Millisecond)
+	c := f.conn() // ...so its third connection is closed at once...
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: p\r\n\r\n")
+	if b, _ := io.ReadAll(c); len(b) != 0 {
+		t.Errorf("the source's third handshake got %q, want a close", b)
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}
+	other, err := d.Dial("tcp", f.addr) // ...while another source is served.
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(other, "GET / HTTP/1.1\r\nHost: p\r\n\r\n")
+	if resp, err := http.ReadResponse(bufio.NewReader(other), nil); err != nil || resp.StatusCode != 200 {
+		t.Errorf("another source: %v %v", resp, err)
+	}
+}
