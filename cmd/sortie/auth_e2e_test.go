@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -29,12 +27,7 @@ const (
 
 func TestAuthAndGuardE2E(t *testing.T) {
 	netlab.Require(t)
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("curl needed with CI=true: %v", err)
-		}
-		t.Skipf("curl not installed: %v", err)
-	}
+	requireTools(t, "curl")
 	e := &e2e{dir: t.TempDir()}
 	lab := netlab.New(t, "srtauth")
 	e.caFile, _ = startOrigin(t, lab.Host("origin", originV4, originV6), e.dir)

@@ -68,12 +68,7 @@ type e2e struct {
 
 func TestE2ECurl(t *testing.T) {
 	netlab.Require(t)
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("curl needed with CI=true: %v", err)
-		}
-		t.Skipf("curl not installed: %v", err)
-	}
+	requireTools(t, "curl")
 	// Registered first, so it runs after every other cleanup: nothing the test started
 	// (origins, DNS, the stderr reader) may outlive it.
 	t.Cleanup(func() { goleak.VerifyNone(t) })
@@ -93,6 +88,20 @@ func TestE2ECurl(t *testing.T) {
 			t.Errorf("the loopback server behind inward names got %d requests, want 0", n)
 		}
 	})
+}
+
+// requireTools skips the test when a tool is missing, and fails it when CI=true: CI installs
+// them (.ci/run), so a green run means the test ran.
+func requireTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s needed with CI=true (apt-get install %s): %v", tool, tool, err)
+			}
+			t.Skipf("%s not installed: %v", tool, err)
+		}
+	}
 }
 
 // e2eSetup builds the topology: lab host, origins, DNS, the sortie binary and its process.

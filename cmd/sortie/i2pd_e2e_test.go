@@ -20,7 +20,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -45,14 +44,7 @@ type i2pLab struct {
 
 func TestI2PDE2E(t *testing.T) {
 	netlab.Require(t)
-	for _, tool := range []string{"i2pd", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s needed with CI=true (apt-get install %s): %v", tool, tool, err)
-			}
-			t.Skipf("%s not installed: %v", tool, err)
-		}
-	}
+	requireTools(t, "i2pd", "curl")
 	l := &i2pLab{dir: t.TempDir(), headers: make(chan http.Header, 16)}
 	lab := netlab.New(t, "srti2p")
 	l.host = lab.Isolated("i2p")

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -116,12 +115,7 @@ type polLab struct {
 
 func TestPolicyE2E(t *testing.T) {
 	netlab.Require(t)
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("curl needed with CI=true: %v", err)
-		}
-		t.Skipf("curl not installed: %v", err)
-	}
+	requireTools(t, "curl")
 	l := polSetup(t)
 	t.Run("blocked name answers 451 with the notice", l.testBlockedForward)
 	t.Run("blocked name over CONNECT", l.testBlockedConnect)

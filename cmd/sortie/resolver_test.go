@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -31,12 +30,7 @@ var resOrigin = netip.MustParsePrefix("2001:db8:66::10/64")
 const resMarker = "sortie-resolver-origin-7f2a"
 
 func TestResolverE2E(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("curl needed with CI=true: %v", err)
-		}
-		t.Skipf("curl not installed: %v", err)
-	}
+	requireTools(t, "curl")
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	dir := t.TempDir()
 	bin := buildSortie(t, dir)

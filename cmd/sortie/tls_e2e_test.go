@@ -16,8 +16,6 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -30,12 +28,7 @@ import (
 
 func TestHTTPSProxyE2E(t *testing.T) {
 	netlab.Require(t)
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("curl needed with CI=true: %v", err)
-		}
-		t.Skipf("curl not installed: %v", err)
-	}
+	requireTools(t, "curl")
 	e := &e2e{dir: t.TempDir()}
 	lab := netlab.New(t, "srttls")
 	e.caFile, _ = startOrigin(t, lab.Host("origin", originV4, originV6), e.dir)

@@ -77,6 +77,9 @@ func New(t testing.TB, prefix string) *Lab {
 	if err := removeLeftovers(prefix); err != nil {
 		t.Fatalf("netlab: removing leftovers: %v", err)
 	}
+	if err := guardRanges(); err != nil {
+		t.Fatalf("netlab: %v", err)
+	}
 	l := &Lab{t: t, prefix: prefix, prefixes: map[netip.Prefix]string{}}
 	t.Cleanup(func() {
 		if err := removeLeftovers(prefix); err != nil {
@@ -84,6 +87,35 @@ func New(t testing.TB, prefix string) *Lab {
 		}
 	})
 	return l
+}
+
+// testRanges are the documentation ranges test hosts are addressed from.
+var testRanges = []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"}
+
+// guardRanges makes the documentation ranges unreachable from the root namespace unless a
+// lab's veth routes part of them: if a host's link disappears (another run cleaning up, a
+// failed set-up), its traffic is refused here instead of following the default route out of
+// the machine. The routes have a high metric, so a lab's own routes win; a range this machine
+// is already on is left alone. They are harmless to leave in place.
+func guardRanges() error {
+	for _, r := range testRanges {
+		p := netip.MustParsePrefix(r)
+		if notOnMachine(p) != nil {
+			continue
+		}
+		out, err := outputIP("route", "show", "table", "main", "type", "unreachable", "match", r)
+		if err == nil && strings.Contains(out, r) {
+			continue
+		}
+		family := "-4"
+		if p.Addr().Is6() {
+			family = "-6"
+		}
+		if err := runIP(family, "route", "add", "unreachable", r, "metric", "4000"); err != nil && !strings.Contains(err.Error(), "File exists") {
+			return fmt.Errorf("guarding %s: %w", r, err)
+		}
+	}
+	return nil
 }
 
 // removeLeftovers deletes the namespaces and root-side links whose names start with prefix.
