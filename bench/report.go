@@ -246,7 +246,7 @@ func (r *report) markdown() string {
 	if r.AsUser {
 		sb.WriteString("- Every proxy but the bare reference runs as the unprivileged user nobody (setpriv; the bare one stays root so that Go's own splice pipes are not cut by the per-user pipe quota), limited to 20,000 open files like the load and the origin\n")
 	}
-	sb.WriteString("- Per-client limits are off: Sortie runs with `guard.enabled: false` (no per-client or per-destination limit) and `gateway.max_connections: 30000`; the peers are configured with generous client limits (see bench/peers.go)\n")
+	sb.WriteString("- Per-client limits are off: Sortie runs with `guard.enabled: false` (no per-client or per-destination limit), `gateway.max_connections`, `max_handshakes` and `max_client_handshakes` at 30000; the peers are configured with generous client limits (see bench/peers.go)\n")
 	fmt.Fprintf(&sb, "- Loads: throughput %s per run; request rates and echo %s per run over %d connections (bounded at %d requests, %d new tunnels); idle tunnels %v\n",
 		r.Plan.Stream, r.Plan.Rate, r.Plan.RateConns, r.Plan.MaxOps, r.Plan.TunnelOps, r.Plan.IdleCounts)
 	sb.WriteString("- The machine may be shared with other jobs while this runs: the spread shows how much\n\n")
