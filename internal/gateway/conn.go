@@ -35,6 +35,17 @@ type clientConn struct {
 	// source's share of them.
 	shaking bool
 	source  netip.Addr
+	bw      *bufio.Writer // the HTTP answer buffer, pooled; nil for SOCKS and once released
+}
+
+// releaseWriter returns the HTTP answer buffer to its pool once nothing more is written
+// through it: at the end of the connection, or when its tunnel starts.
+func (cc *clientConn) releaseWriter() {
+	if cc.bw != nil {
+		cc.bw.Reset(nil)
+		writerPool.Put(cc.bw)
+		cc.bw = nil
+	}
 }
 
 // handshakeDone stops counting the connection as being in its handshake.

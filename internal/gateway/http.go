@@ -21,7 +21,8 @@ var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<
 func (s *Server) serveHTTP(cc *clientConn) {
 	bw := writerPool.Get().(*bufio.Writer)
 	bw.Reset(cc.Conn)
-	defer func() { bw.Reset(nil); writerPool.Put(bw) }()
+	cc.bw = bw
+	defer cc.releaseWriter()
 	fw := &forwarder{srv: s, cc: cc, bw: bw}
 	defer fw.close()
 	for first := true; ; first = false {
@@ -145,6 +146,7 @@ func (s *Server) startTunnel(cc *clientConn, up net.Conn) {
 	}
 	up.SetWriteDeadline(time.Time{})
 	cc.handshakeDone()
+	cc.releaseWriter() // an idle tunnel holds no handshake buffer
 	start := time.Now()
 	s.tunnel(cc.Conn, up)
 	if s.TunnelDone != nil {
