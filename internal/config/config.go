@@ -45,6 +45,8 @@ type Config struct {
 	Admin Admin `yaml:"admin"`
 	// DoH holds the optional DNS-over-HTTPS endpoint.
 	DoH DoH `yaml:"doh"`
+	// Desk holds the abuse desk.
+	Desk Desk `yaml:"desk"`
 
 	// usersFromFile holds the users read from UsersFile.
 	usersFromFile map[string]string
@@ -120,6 +122,9 @@ type Egress struct {
 	// destinations inside them may be dialled. The gateway's own addresses can never be
 	// allowed. Example: [198.51.100.0/24] for a test network.
 	AllowSpecial []netip.Prefix `yaml:"allow_special"`
+	// Addresses is the inventory of our exit addresses with the days each was ours. The
+	// abuse desk uses it to tell whether a complaint is about us.
+	Addresses []OwnAddress `yaml:"addresses"`
 }
 
 // Resolver holds how destination names are resolved.

@@ -42,6 +42,12 @@ func TestDefault(t *testing.T) {
 		},
 		Notice: Notice{Language: "en"},
 		Log:    Log{Level: "info", RingTTL: Duration(15 * time.Minute), RingMaxEntries: 4096, RingMaxBytes: 4 << 20},
+		Desk: Desk{
+			Retention: Duration(400 * 24 * time.Hour), Tag: "sortie", MaxMessageBytes: 25 << 20,
+			MaildirInterval: Duration(2 * time.Second),
+			IMAP:            DeskIMAP{TLS: "tls", Folder: "INBOX", Interval: Duration(time.Minute)},
+			SMTP:            DeskSMTP{RatePerMinute: 30},
+		},
 	}
 	got := Default()
 	if diff := cmp.Diff(want, got, cfgCmp); diff != "" {
@@ -203,7 +209,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top key lists the known ones",
 			yaml: "version: 1\nlogging: {}\n",
-			want: []string{"f.yaml:2: logging: unknown key; known keys: admin, data_dir, doh, egress, gateway, guard, listeners, log, metrics, notice, policy, resolver, routes, users, users_file, version"},
+			want: []string{"f.yaml:2: logging: unknown key; known keys: admin, data_dir, desk, doh, egress, gateway, guard, listeners, log, metrics, notice, policy, resolver, routes, users, users_file, version"},
 		},
 		{
 			name: "duplicate key",
@@ -235,7 +241,7 @@ func TestParseErrors(t *testing.T) {
 			name: "aliases report where they are used",
 			yaml: "version: 1\nx: &a [1, 2]\nlisteners: [*a, *a]\n",
 			want: []string{
-				"f.yaml:2: x: unknown key; known keys: admin, data_dir, doh, egress, gateway, guard, listeners, log, metrics, notice, policy, resolver, routes, users, users_file, version",
+				"f.yaml:2: x: unknown key; known keys: admin, data_dir, desk, doh, egress, gateway, guard, listeners, log, metrics, notice, policy, resolver, routes, users, users_file, version",
 				"f.yaml:3: listeners[0]: want a mapping of keys, got a list",
 				"f.yaml:3: listeners[1]: want a mapping of keys, got a list",
 			},

@@ -66,7 +66,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{name: "missing file", path: filepath.Join(dir, "none.yaml"), want: "read config: stat DIR/none.yaml: no such file or directory"},
 		{name: "directory", path: dir, want: "read config: DIR is not a regular file"},
-		{name: "problems name the file", path: bad, want: "DIR/bad.yaml:2: bogus: unknown key; known keys: admin, data_dir, doh, egress, gateway, guard, listeners, log, metrics, notice, policy, resolver, routes, users, users_file, version"},
+		{name: "problems name the file", path: bad, want: "DIR/bad.yaml:2: bogus: unknown key; known keys: admin, data_dir, desk, doh, egress, gateway, guard, listeners, log, metrics, notice, policy, resolver, routes, users, users_file, version"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -43,6 +43,8 @@ func (c *Config) validate(p *problems) {
 	c.Guard.validate(p)
 	c.validateAuth(p)
 	c.validateDoH(p, "doh")
+	c.Egress.validateAddresses(p, "egress")
+	c.validateDesk(p, "desk")
 }
 
 // positive checks a timeout.

@@ -43,6 +43,47 @@ func TestValidateInCode(t *testing.T) {
 				"resolver.ttl_ceiling: want a duration above zero such as 1h, got 0s",
 				"resolver.cache_size: want 1 to 10000000 entries, got 0",
 				"metrics.address: missing: want host:port such as 127.0.0.1:4481",
+				"desk.retention: want at least 1d (such as 400d), got 0s",
+				`desk.tag: want one word without brackets, # or spaces, such as sortie, got ""`,
+				"desk.max_message_bytes: want 1024 to 67108864, got 0",
+				"desk.maildir_interval: want a duration above zero such as 10s, got 0s",
+			},
+		},
+		{
+			name: "desk and address inventory",
+			edit: func(c *Config) {
+				c.Egress.Addresses = []OwnAddress{
+					{Address: AddrPrefix{netip.MustParsePrefix("203.0.113.5/24")}},
+					{},
+					{Address: AddrPrefix{netip.MustParsePrefix("2001:db8::/48")},
+						Since: Date{time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}, Until: Date{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}},
+				}
+				c.Desk.Maildir = "relative/Maildir"
+				c.Desk.Tag = "[x]"
+				c.Desk.IMAP = DeskIMAP{Address: "mail.example.org", TLS: "ssl", Folder: "INBOX", Interval: Duration(time.Minute)}
+				c.Desk.SMTP = DeskSMTP{Address: "127.0.0.1:4480", Recipients: []string{"abuse"}, RatePerMinute: 0}
+				c.Desk.SenderRules = []SenderRule{
+					{Action: "delete", Body: "(", Category: "noise"},
+					{Name: "r", From: "example.net", Action: "auto-reply"},
+				}
+			},
+			want: []string{
+				"egress.addresses[0].address: 203.0.113.5/24 has bits set past the /24 mask: did you mean 203.0.113.0/24?",
+				"egress.addresses[1].address: want an address or prefix such as 203.0.113.5, got nothing",
+				"egress.addresses[2].until: 2026-01-01 is before since (2026-02-01)",
+				`desk.tag: want one word without brackets, # or spaces, such as sortie, got "[x]"`,
+				`desk.maildir: want an absolute path, got "relative/Maildir"`,
+				`desk.imap.address: want host:port such as mail.example.org:993, got "mail.example.org"`,
+				`desk.imap.tls: want tls, starttls or none, got "ssl"`,
+				"desk.imap: give username and password (or password_file) for mail.example.org",
+				"desk.smtp.address: 127.0.0.1:4480 clashes with listeners[0] (127.0.0.1:4480)",
+				`desk.smtp.recipients[0]: want an address or @domain, got "abuse"`,
+				"desk.smtp.rate_per_minute: want 1 or more, got 0",
+				"desk.sender_rules[0].name: want a name for the rule",
+				"desk.sender_rules[0].body: not a regular expression: error parsing regexp: missing closing ): `(`",
+				`desk.sender_rules[0].action: want one of ignore, queue, auto-reply, got "delete"`,
+				`desk.sender_rules[0].category: want one of copyright, scanning, brute-force, dos, spam, fraud, hacking, harassment, law-enforcement, upstream, other, got "noise"`,
+				"desk.sender_rules[1].template: an auto-reply rule needs a template",
 			},
 		},
 		{
