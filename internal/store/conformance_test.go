@@ -251,7 +251,7 @@ func TestCaseLookups(t *testing.T) {
 		if err := s.RecordSent(ctx, cid, "<reply-1@desk.example.org>"); err != nil {
 			t.Fatal(err)
 		}
-		if got, ok, err := s.CaseByMessageID(ctx, "<reply-1@desk.example.org>"); err != nil || !ok || got != cid {
+		if got, ok, err := s.CaseByMessageID(ctx, "reply-1@desk.example.org"); err != nil || !ok || got != cid {
 			t.Fatalf("by message id: %d %v %v", got, ok, err)
 		}
 		// A second report with the same external case ID joins the case even for another

@@ -229,9 +229,15 @@ func (s *Store) CaseByTag(ctx context.Context, id int64) (int64, bool, error) {
 	return s.findCase(ctx, `SELECT id FROM cases WHERE id = $1`, id)
 }
 
-// CaseByMessageID finds the case a mail we sent (by its Message-ID) belongs to.
+// CaseByMessageID finds the case a mail we sent (by its Message-ID, with or without angle
+// brackets) belongs to.
 func (s *Store) CaseByMessageID(ctx context.Context, msgid string) (int64, bool, error) {
-	return s.findCase(ctx, `SELECT case_id FROM sent WHERE message_ref = $1`, msgid)
+	return s.findCase(ctx, `SELECT case_id FROM sent WHERE message_ref = $1`, bareMessageID(msgid))
+}
+
+// bareMessageID drops the angle brackets of a Message-ID.
+func bareMessageID(id string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(id), "<"), ">")
 }
 
 // CaseByExternalID finds a case by the complainant's own case reference.
@@ -254,7 +260,7 @@ func (s *Store) findCase(ctx context.Context, q string, args ...any) (int64, boo
 // RecordSent remembers the Message-ID of a mail sent about a case, so that replies find it.
 func (s *Store) RecordSent(ctx context.Context, caseID int64, msgid string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sent (message_ref, case_id, sent_at) VALUES ($1, $2, $3)
-		ON CONFLICT (message_ref) DO NOTHING`, msgid, caseID, unix(s.now()))
+		ON CONFLICT (message_ref) DO NOTHING`, bareMessageID(msgid), caseID, unix(s.now()))
 	if err != nil {
 		return fmt.Errorf("store: record sent: %w", err)
 	}
