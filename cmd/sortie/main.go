@@ -27,7 +27,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), checkCmd(), policyCmd(), versionCmd(), ringCmd(), userCmd())
+	root.AddCommand(serveCmd(), checkCmd(), policyCmd(), versionCmd(), ringCmd(), userCmd(), deskCmd())
 	if err := root.Execute(); err != nil {
 		if err.Error() != "" {
 			fmt.Fprintln(os.Stderr, "sortie:", err)

@@ -70,7 +70,28 @@ func serve(cfg *config.Config, path string, log *slog.Logger) error {
 	signal.Notify(usr2, syscall.SIGUSR2)
 	defer signal.Stop(usr2)
 	go upgradeOnSignal(usr2, d, stop, log)
-	return d.Run(ctx)
+	if !cfg.Desk.Enabled {
+		return d.Run(ctx)
+	}
+	// The desk runs beside the gateway, never inside it: the data plane does not import it.
+	dk, err := openDeskWith(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer dk.Store().Close()
+	deskDone := make(chan struct{})
+	go func() {
+		defer close(deskDone)
+		// A desk that fails (its Maildir gone, its SMTP address taken) must not take the
+		// exit down with it: the gateway goes on, and the failure is logged loudly.
+		if err := dk.Run(ctx); err != nil {
+			log.Error("the abuse desk stopped; the gateway goes on serving", "error", err)
+		}
+	}()
+	err = d.Run(ctx)
+	stop()
+	<-deskDone
+	return err
 }
 
 // upgradeOnSignal hands the listening sockets to a new process on SIGUSR2 and, once it
