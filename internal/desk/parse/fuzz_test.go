@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"slices"
@@ -117,7 +118,7 @@ func FuzzXARFJSON(f *testing.F) {
 		var doc map[string]any
 		if ok && json.Unmarshal(data, &doc) == nil && utf8.Valid(data) && len(data) < 4096 {
 			// Duplicate keys collapse in a map: compare only documents without them.
-			if n, deep := scalars(doc, maxJSONDepth-1); deep && n < MaxFields && len(fs) != n && !hasDuplicateKeys(fs) {
+			if n, deep := scalars(doc, maxJSONDepth-1); deep && n < MaxFields && len(fs) != n && !hasDuplicateKeys(data) {
 				t.Fatalf("flattenJSON gave %d fields for %d scalars: %v", len(fs), n, fs)
 			}
 		}
@@ -130,15 +131,55 @@ func FuzzXARFJSON(f *testing.F) {
 	})
 }
 
-func hasDuplicateKeys(fs []Field) bool {
-	seen := map[string]bool{}
-	for _, f := range fs {
-		if seen[f.Key] {
-			return true
-		}
-		seen[f.Key] = true
+// hasDuplicateKeys says whether an object in the JSON document repeats a key: a map keeps
+// only the last value, so its scalars cannot be compared with flattenJSON's fields.
+func hasDuplicateKeys(data []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type object struct {
+		keys      map[string]bool
+		expectKey bool
 	}
-	return false
+	var stack []*object // nil entries are arrays
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if d, ok := t.(json.Delim); ok {
+			switch d {
+			case '{':
+				if top != nil {
+					top.expectKey = true
+				}
+				stack = append(stack, &object{keys: map[string]bool{}, expectKey: true})
+			case '[':
+				if top != nil {
+					top.expectKey = true
+				}
+				stack = append(stack, nil)
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		if top == nil {
+			continue
+		}
+		if top.expectKey {
+			k, _ := t.(string)
+			if top.keys[k] {
+				return true
+			}
+			top.keys[k] = true
+			top.expectKey = false
+		} else {
+			top.expectKey = true
+		}
+	}
 }
 
 func FuzzARF(f *testing.F) {
