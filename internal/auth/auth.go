@@ -12,9 +12,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -93,8 +95,11 @@ type Options struct {
 // Verifier checks users' passwords against their argon2id hashes. It is immutable once
 // built: a reload builds a new one (with Options.Reuse). Safe for concurrent use.
 type Verifier struct {
-	users   map[string]user
-	dummy   user // what an unknown user is checked against
+	users map[string]user
+	// dummy is what an unknown user is checked against, derived at the first unknown user:
+	// its argon2id derivation takes the users' memory (64 MiB by default), which a gateway
+	// whose listeners need no login should not spend at start.
+	dummy   func() user
 	cache   *cache
 	slots   chan struct{}
 	waiting atomic.Int64
@@ -132,11 +137,20 @@ func New(users map[string]string, o Options) (*Verifier, error) {
 		return nil, err
 	}
 	// The dummy's password is random: no password matches it.
-	dummy, err := NewHash(rand.Text(), dummyParams(v.users), nil)
-	if err != nil {
+	params := dummyParams(v.users)
+	if err := params.validate(); err != nil {
 		return nil, fmt.Errorf("making the unknown-user hash: %w", err)
 	}
-	v.dummy = user{hash: dummy, stored: dummy.String()}
+	salt := make([]byte, SaltLen)
+	if _, err := io.ReadFull(rand.Reader, salt); err != nil {
+		return nil, fmt.Errorf("making the unknown-user hash: %w", err)
+	}
+	password := rand.Text()
+	v.dummy = sync.OnceValue(func() user {
+		h := Hash{Params: params, Salt: salt}
+		h.Key = h.derive(password, KeyLen)
+		return user{hash: h, stored: h.String()}
+	})
 	v.setLimits(o)
 	v.cache = cacheFor(o)
 	return v, nil
@@ -211,7 +225,7 @@ func (v *Verifier) Len() int { return len(v.users) }
 func (v *Verifier) Check(ctx context.Context, user, password string) (bool, error) {
 	u, known := v.users[user]
 	if !known {
-		u = v.dummy
+		u = v.dummy()
 	}
 	var k cacheKey
 	if v.cache != nil {

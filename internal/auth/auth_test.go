@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -369,5 +370,31 @@ func TestOutcomeString(t *testing.T) {
 	want := []string{"cached", "accepted", "rejected", "busy", "unknown"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Outcome strings (-want +got):\n%s", diff)
+	}
+}
+
+// TestDummyIsLazy: a verifier whose users never see an unknown name never derives the
+// unknown-user hash (64 MiB of argon2id memory at the default parameters).
+func TestDummyIsLazy(t *testing.T) {
+	v, err := New(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	v2, err := New(nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("New allocated %d bytes: the unknown-user hash was derived at start", grew)
+	}
+	first, second := v2.dummy(), v2.dummy()
+	if first.stored == "" || first.stored != second.stored {
+		t.Fatalf("the dummy is not derived once: %q then %q", first.stored, second.stored)
+	}
+	if v.dummy().stored == first.stored {
+		t.Fatal("two verifiers share one dummy (same salt and password)")
 	}
 }
