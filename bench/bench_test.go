@@ -178,6 +178,33 @@ func TestRotate(t *testing.T) {
 	}
 }
 
+func TestParsePhases(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      string
+		want    phases
+		wantErr bool
+	}{
+		{name: "all", in: "all", want: phases{loads: true, idle: true}},
+		{name: "idle", in: "idle", want: phases{idle: true}},
+		{name: "loads", in: "loads", want: phases{loads: true}},
+		{name: "both listed", in: "loads, idle", want: phases{loads: true, idle: true}},
+		{name: "unknown", in: "idle,memory", wantErr: true},
+		{name: "empty", in: "", wantErr: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := parsePhases(c.in)
+			if (err != nil) != c.wantErr {
+				t.Fatalf("parsePhases(%q) error = %v, want error %v", c.in, err, c.wantErr)
+			}
+			if got != c.want {
+				t.Errorf("parsePhases(%q) = %+v, want %+v", c.in, got, c.want)
+			}
+		})
+	}
+}
+
 // fakeReport is a report with figures chosen so that some targets are met and some missed.
 func fakeReport() *report {
 	s := func(m float64) summary { return summary{Median: m, Min: m * 0.9, Max: m * 1.1, N: 5} }

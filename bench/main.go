@@ -5,6 +5,7 @@
 //
 //	go run ./bench            # full run: 5 runs per contender, 1,000 and 9,000 idle tunnels
 //	go run ./bench -quick     # smoke run: 1 run, short loads, 1,000 idle tunnels
+//	go run ./bench -figures idle -only sortie -runs 1 -out ""   # idle tunnels only, no report file
 //
 // The same binary plays the other roles when re-executed with -role: origin, load, bare.
 package main
@@ -34,6 +35,7 @@ func run(args []string) error {
 	fs.StringVar(&o.Src, "src", ".", "the Sortie checkout to build")
 	fs.StringVar(&o.Sortie, "sortie", "", "a built sortie binary instead of building -src")
 	fs.StringVar(&o.Only, "only", "", "comma-separated contenders to run (direct always runs)")
+	fs.StringVar(&o.Figures, "figures", "all", "comma-separated phases to measure: loads (throughput, rates, echo), idle (idle tunnels and the bulk tunnel beside them), or all")
 	fs.StringVar(&o.Profile, "perf", "", "NAME or NAME:FIGURE: perf-record that contender's proxy during one load (default figure connect1_mbs)")
 	if err := fs.Parse(args); err != nil {
 		return err

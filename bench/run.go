@@ -27,7 +27,32 @@ type options struct {
 	Src     string
 	Sortie  string
 	Only    string
+	Figures string
 	Profile string
+}
+
+// phases are the parts of a contender's run that -figures selects.
+type phases struct {
+	loads bool // throughput, request rates, new tunnels, echo
+	idle  bool // idle tunnels, and the bulk tunnel beside the most of them
+}
+
+// parsePhases reads -figures: a comma-separated list of loads, idle and all.
+func parsePhases(s string) (phases, error) {
+	var p phases
+	for name := range strings.SplitSeq(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "all":
+			p.loads, p.idle = true, true
+		case "loads":
+			p.loads = true
+		case "idle":
+			p.idle = true
+		default:
+			return phases{}, fmt.Errorf("-figures: unknown phase %q (want loads, idle or all)", name)
+		}
+	}
+	return p, nil
 }
 
 // originIP is where the origin listens: not the proxies' own address, allowed in Sortie's
@@ -64,6 +89,7 @@ func planFor(o options) plan {
 // bench is one benchmark in progress.
 type bench struct {
 	plan    plan
+	phases  phases
 	dir     string
 	self    string // the bench binary, copied where the unprivileged user can run it
 	origin  originAddrs
@@ -76,6 +102,10 @@ type bench struct {
 
 func orchestrate(o options) error {
 	p := planFor(o)
+	ph, err := parsePhases(o.Figures)
+	if err != nil {
+		return err
+	}
 	dir, err := os.MkdirTemp("", "sortie-bench-")
 	if err != nil {
 		return err
@@ -84,9 +114,12 @@ func orchestrate(o options) error {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
-	b := &bench{plan: p, dir: dir, results: map[string]map[string][]float64{}, perf: o.Profile}
+	b := &bench{plan: p, phases: ph, dir: dir, results: map[string]map[string][]float64{}, perf: o.Profile}
 	_, err = exec.LookPath("taskset")
 	b.pin = err == nil
+	if !ph.loads || !ph.idle {
+		b.note("partial run: -figures " + o.Figures)
+	}
 	b.asUser = os.Geteuid() == 0
 	if b.self, err = copySelf(dir); err != nil {
 		return err
@@ -367,7 +400,7 @@ func (b *bench) record(contender, figure string, v float64) {
 
 // runContender measures everything c supports on a fresh process (none for direct), then the
 // idle tunnels on a second fresh process, so that neither phase inherits the other's state
-// (a Go proxy's spent pipe quota, a grown heap).
+// (a Go proxy's spent pipe quota, a grown heap). -figures may leave either phase out.
 //
 // Each contender gets a fresh origin on new ports: the TIME_WAIT sockets the previous
 // contender's short connections left toward the old ports would slow its connects.
@@ -377,10 +410,12 @@ func (b *bench) runContender(c *contender) error {
 		return err
 	}
 	defer stopOrigin()
-	if err := b.runLoads(c); err != nil {
-		return err
+	if b.phases.loads {
+		if err := b.runLoads(c); err != nil {
+			return err
+		}
 	}
-	if c.argv == nil {
+	if c.argv == nil || !b.phases.idle {
 		return nil
 	}
 	p, err := b.startProxy(c)

@@ -36,6 +36,18 @@ type clientConn struct {
 	shaking bool
 	source  netip.Addr
 	bw      *bufio.Writer // the HTTP answer buffer, pooled; nil for SOCKS and once released
+	end     connEnd       // what the connection's end must do
+	// tunneled is set once the connection was handed to the relay, which then ends it: the
+	// handshake's goroutine returns without closing or counting it.
+	tunneled bool
+}
+
+// finish ends the connection when its handshake's goroutine returns, unless it became a
+// tunnel: the relay ends that one.
+func (cc *clientConn) finish() {
+	if !cc.tunneled {
+		cc.srv.endConn(&cc.end)
+	}
 }
 
 // releaseWriter returns the HTTP answer buffer to its pool once nothing more is written
@@ -57,7 +69,11 @@ func (cc *clientConn) handshakeDone() {
 	}
 }
 
+// serveConn serves one client connection on its own goroutine, which returns when the
+// connection ends or, once it became a tunnel, when the relay has taken it over.
 func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
+	cc := &clientConn{Conn: c, srv: s, ctx: context.Background(), auth: o.Auth, end: connEnd{conn: c, full: full}}
+	defer cc.finish()
 	source, ok := s.shakers.enter(c.RemoteAddr(), s.maxClientHandshakes())
 	if !ok || s.shaking.Add(1) > int64(s.maxHandshakes()) {
 		if ok {
@@ -67,7 +83,7 @@ func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
 		c.Close() // a flood of slow handshakes: nothing is read, nothing is answered
 		return
 	}
-	cc := &clientConn{Conn: c, srv: s, ctx: context.Background(), auth: o.Auth, shaking: true, source: source}
+	cc.shaking, cc.source = true, source
 	defer cc.handshakeDone()
 	switch {
 	case full:
@@ -77,8 +93,7 @@ func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
 		if err != nil {
 			cc.early = refusalOf(err)
 		} else {
-			cc.ctx = ctx
-			defer release()
+			cc.ctx, cc.end.release = ctx, release
 		}
 	}
 	cc.lr = io.LimitedReader{R: c, N: int64(s.maxHeaderBytes())}
@@ -91,7 +106,9 @@ func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
 			return // the buffer may still be in use: leave it to the collector
 		}
 		cc.releaseBuffer()
-		c.Close()
+		if !cc.tunneled {
+			c.Close()
+		}
 	}()
 	wait := s.handshakeTimeout()
 	if cc.early != nil { // refused already: a second to learn how to say so, no more
@@ -107,7 +124,7 @@ func (s *Server) serveConn(c net.Conn, o Listen, full bool) {
 	}
 	proto := sniff(first[0], o.Protocols)
 	s.connStarted(proto)
-	defer s.connEnded(proto)
+	cc.end.proto, cc.end.started = proto, true
 	switch proto {
 	case SOCKS5:
 		s.serveSOCKS5(cc)

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"sortie.dev/sortie/internal/refusal"
-	"sortie.dev/sortie/internal/relay"
 )
 
 // Kind says how a client asked for a destination.
@@ -121,7 +120,7 @@ type Server struct {
 	// Request, when set, is asked before each forward request (the per-client request rate).
 	Request func(ctx context.Context) error
 	// TunnelDone, when set, is told when a tunnel ends, with its upstream connection (closed)
-	// and how long it lived.
+	// and how long it lived. It is called on one of the relay's goroutines.
 	TunnelDone func(ctx context.Context, up net.Conn, lived time.Duration)
 	// Panicked, when set, is told that serving a connection panicked (it was recovered).
 	Panicked func()
@@ -146,7 +145,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
 	closing   bool
-	wg        sync.WaitGroup // connection goroutines
+	wg        sync.WaitGroup // connection goroutines, and tunnels (each counts once for its two)
 	serving   sync.WaitGroup // accept loops
 	active    atomic.Int64   // connections being served
 	extra     atomic.Int64   // connections past the cap, being refused
@@ -240,8 +239,6 @@ func (s *Server) start(c net.Conn, o Listen) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer s.release(full)
-		defer s.untrackConn(c)
 		s.serveConn(c, o, full)
 	}()
 }
@@ -257,6 +254,14 @@ func (s *Server) release(full bool) {
 // stackArgs matches the argument words of a stack trace's frames: a port or a length could
 // show there, so they are dropped.
 var stackArgs = regexp.MustCompile(`(?m)^([^\t\n].*)\([^\n]*\)$`)
+
+// recoverHook, deferred, recovers a panic of a hook called at a connection's end, where no
+// handler's recovery is on the stack any more.
+func (s *Server) recoverHook() {
+	if v := recover(); v != nil {
+		s.recovered()
+	}
+}
 
 // recovered reports a panic recovered while serving one connection: it is logged without the
 // panic's value, which could hold what the client sent, and the connection is closed by the
@@ -412,23 +417,6 @@ func (s *Server) observe(k Kind, err error) {
 func (s *Server) observeConn(c net.Conn, k Kind, err error) {
 	s.observe(k, err)
 	s.observeFailure(c, err)
-}
-
-// tunnel relays between the client and the upstream until both finish, counting it as an
-// established tunnel meanwhile.
-func (s *Server) tunnel(client, upstream net.Conn) {
-	// A connection that arrived through a PROXY-protocol front end is relayed as the raw TCP
-	// connection underneath once its header is consumed, so that splice still applies.
-	if w, ok := client.(interface {
-		Unwrap() net.Conn
-		Buffered() int
-	}); ok && w.Buffered() == 0 {
-		client = w.Unwrap()
-	}
-	s.tunnels.Add(1)
-	defer s.tunnels.Add(-1)
-	up, down, _ := relay.Pipe(client, upstream, s.idleTimeout())
-	s.relayed(up, down)
 }
 
 // parsePort reads a decimal port 1..65535.

@@ -136,24 +136,6 @@ func (s *Server) connect(cc *clientConn, bw *bufio.Writer, h *head) {
 	s.startTunnel(cc, up)
 }
 
-// startTunnel forwards what the client already sent, then relays until both sides finish.
-func (s *Server) startTunnel(cc *clientConn, up net.Conn) {
-	cc.SetDeadline(time.Time{})
-	up.SetWriteDeadline(time.Now().Add(s.idleTimeout()))
-	if err := cc.flushBuffered(up); err != nil {
-		up.Close()
-		return
-	}
-	up.SetWriteDeadline(time.Time{})
-	cc.handshakeDone()
-	cc.releaseWriter() // an idle tunnel holds no handshake buffer
-	start := time.Now()
-	s.tunnel(cc.Conn, up)
-	if s.TunnelDone != nil {
-		s.TunnelDone(cc.ctx, up, time.Since(start))
-	}
-}
-
 // servePage answers an origin-form request (someone browsing to the proxy port) with Page.
 func (s *Server) servePage(cc *clientConn, bw *bufio.Writer, h *head) bool {
 	if h.contentLength != 0 {

@@ -1,7 +1,8 @@
 // Package relay owns the bidirectional copy of a tunnel: it moves bytes between the client's
 // connection and the destination's until both directions have finished, keeps splice(2) between
 // two TCP connections, holds a splice pipe only while data is in flight, respects half-close
-// and closes tunnels on which no byte moved for the idle timeout.
+// and closes tunnels on which no byte moved for the idle timeout. Pipe relays on the caller's
+// goroutine and one more; Start relays on two fresh goroutines and returns at once.
 package relay
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +29,37 @@ var ErrIdle = errors.New("relay: idle timeout")
 // pooled buffer. Errors carry no address: they are safe to log.
 func Pipe(a, b net.Conn, idle time.Duration) (aToB, bToA int64, err error) {
 	return pipeWith(a, b, idle, defaultMode, pipes)
+}
+
+// Start relays a and b as Pipe does, but on two new goroutines, and returns at once: the
+// caller's goroutine, whose stack a handshake may have grown, can end while the tunnel lives,
+// and an idle tunnel then holds two small stacks. When both directions have finished, both
+// conns are closed and done is called once, on the goroutine that finished last, with what
+// Pipe would have returned. Exactly two goroutines are started and neither outlives done.
+// A nil done is not called.
+func Start(a, b net.Conn, idle time.Duration, done func(aToB, bToA int64, err error)) {
+	startWith(a, b, idle, defaultMode, pipes, done)
+}
+
+// startWith is Start with the TCP mode and the pipe pool chosen by the caller.
+func startWith(a, b net.Conn, idle time.Duration, m mode, pool *pipePool, done func(aToB, bToA int64, err error)) {
+	t := newTunnel(a, b, idle, m, pool)
+	t.done = done
+	t.left.Store(2)
+	go t.direction(b, a, 0)
+	go t.direction(a, b, 1)
+}
+
+// direction runs one direction of a started tunnel; the last one to finish closes both conns
+// and calls done.
+func (t *tunnel) direction(dst, src net.Conn, dir int) {
+	t.n[dir] = t.run(dst, src, dir)
+	if t.left.Add(-1) == 0 {
+		t.closeBoth()
+		if t.done != nil {
+			t.done(t.n[0], t.n[1], t.err)
+		}
+	}
 }
 
 // mode is how bytes move between two TCP conns.
@@ -62,6 +95,11 @@ type tunnel struct {
 
 	once sync.Once
 	err  error // the first failure; written once, read after both directions ended
+
+	// Set by Start only.
+	done func(aToB, bToA int64, err error)
+	n    [2]int64     // bytes each direction wrote, stored before it counts itself out of left
+	left atomic.Int32 // directions still running
 }
 
 func newTunnel(a, b net.Conn, idle time.Duration, m mode, pool *pipePool) *tunnel {

@@ -21,17 +21,31 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// transport is one way to build the two conn pairs around a relay.
+// transport is one way to build the two conn pairs around a relay, and to run it.
 type transport struct {
-	name string
-	tcp  bool
-	mode mode
+	name  string
+	tcp   bool
+	mode  mode
+	start bool // run it with Start's two goroutines, not Pipe on the caller's
 }
 
 var transports = []transport{
 	{name: "splice", tcp: true, mode: modeSplice},
 	{name: "readfrom", tcp: true, mode: modeReadFrom},
 	{name: "memory", tcp: false, mode: modeSplice},
+	{name: "splice-start", tcp: true, mode: modeSplice, start: true},
+	{name: "memory-start", tcp: false, mode: modeSplice, start: true},
+}
+
+// tcpTransports are the transports over TCP, which have half-close and resets.
+func tcpTransports() []transport {
+	var out []transport
+	for _, tr := range transports {
+		if tr.tcp {
+			out = append(out, tr)
+		}
+	}
+	return out
 }
 
 // result is what a relay returned.
@@ -80,11 +94,17 @@ func startRig(t testing.TB, tr transport, idle time.Duration, pool *pipePool) *r
 	client, a := connPair(t, tr.tcp)
 	b, server := connPair(t, tr.tcp)
 	r := &rig{client: client, server: server, done: make(chan result, 1)}
-	go func() {
-		start := time.Now()
-		n1, n2, err := pipeWith(a, b, idle, tr.mode, pool)
-		r.done <- result{aToB: n1, bToA: n2, err: err, took: time.Since(start)}
-	}()
+	start := time.Now()
+	if tr.start {
+		startWith(a, b, idle, tr.mode, pool, func(n1, n2 int64, err error) {
+			r.done <- result{aToB: n1, bToA: n2, err: err, took: time.Since(start)}
+		})
+	} else {
+		go func() {
+			n1, n2, err := pipeWith(a, b, idle, tr.mode, pool)
+			r.done <- result{aToB: n1, bToA: n2, err: err, took: time.Since(start)}
+		}()
+	}
 	t.Cleanup(func() {
 		client.Close()
 		server.Close()
@@ -177,7 +197,14 @@ var cmpResult = cmp.Options{
 }
 
 func TestPipeMemoryRoundTrip(t *testing.T) {
-	tr := transport{name: "memory", mode: modeSplice}
+	for _, tr := range transports {
+		if !tr.tcp {
+			t.Run(tr.name, func(t *testing.T) { memoryRoundTrip(t, tr) })
+		}
+	}
+}
+
+func memoryRoundTrip(t *testing.T, tr transport) {
 	gets := buffers.gets.Load()
 	r := startRig(t, tr, 5*time.Second, newTestPool(t))
 	payload := randomBytes(t, 1<<20)
@@ -211,7 +238,7 @@ func TestPipeMemoryRoundTrip(t *testing.T) {
 }
 
 func TestPipeHalfClose(t *testing.T) {
-	for _, tr := range transports[:2] {
+	for _, tr := range tcpTransports() {
 		t.Run(tr.name, func(t *testing.T) {
 			r := startRig(t, tr, 5*time.Second, newTestPool(t))
 			if err := send(r.client, []byte("request")); err != nil {
@@ -313,7 +340,7 @@ func TestPipeBusyOneWayIsNotIdle(t *testing.T) {
 }
 
 func TestPipeErrorClosesBoth(t *testing.T) {
-	for _, tr := range transports[:2] {
+	for _, tr := range tcpTransports() {
 		for _, side := range []string{"client", "server"} {
 			t.Run(tr.name+"/"+side+"-reset", func(t *testing.T) {
 				r := startRig(t, tr, 10*time.Second, newTestPool(t))
@@ -344,7 +371,7 @@ func TestPipeErrorClosesBoth(t *testing.T) {
 }
 
 func TestPipeErrorHasNoAddress(t *testing.T) {
-	for _, tr := range transports[:2] {
+	for _, tr := range tcpTransports() {
 		t.Run(tr.name, func(t *testing.T) {
 			r := startRig(t, tr, 10*time.Second, newTestPool(t))
 			c := r.client.(*net.TCPConn)
@@ -363,7 +390,7 @@ func TestPipeErrorHasNoAddress(t *testing.T) {
 
 func TestPipeHalfClosedTunnelIdles(t *testing.T) {
 	const idle = 200 * time.Millisecond
-	for _, tr := range transports[:2] {
+	for _, tr := range tcpTransports() {
 		t.Run(tr.name, func(t *testing.T) {
 			r := startRig(t, tr, idle, newTestPool(t))
 			if err := send(r.client, []byte("request")); err != nil {
@@ -395,7 +422,7 @@ func randomBytes(t testing.TB, n int) []byte {
 
 func TestPipeStalledWriterIsIdle(t *testing.T) {
 	const idle = 200 * time.Millisecond
-	for _, tr := range transports[:2] {
+	for _, tr := range tcpTransports() {
 		t.Run(tr.name, func(t *testing.T) {
 			pool := newTestPool(t)
 			r := startRig(t, tr, idle, pool)
