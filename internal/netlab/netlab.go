@@ -77,12 +77,22 @@ func New(t testing.TB, prefix string) *Lab {
 	if err := removeLeftovers(prefix); err != nil {
 		t.Fatalf("netlab: removing leftovers: %v", err)
 	}
+	if err := register(registryDir, prefix); err != nil {
+		t.Fatalf("netlab: %v", err)
+	}
 	if err := guardRanges(); err != nil {
 		t.Fatalf("netlab: %v", err)
 	}
 	l := &Lab{t: t, prefix: prefix, prefixes: map[netip.Prefix]string{}}
 	t.Cleanup(func() {
 		if err := removeLeftovers(prefix); err != nil {
+			t.Errorf("netlab: cleanup: %v", err)
+		}
+		last, err := unregister(registryDir, prefix)
+		if err == nil && last {
+			err = unguardRanges()
+		}
+		if err != nil {
 			t.Errorf("netlab: cleanup: %v", err)
 		}
 	})
@@ -96,7 +106,7 @@ var testRanges = []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "
 // lab's veth routes part of them: if a host's link disappears (another run cleaning up, a
 // failed set-up), its traffic is refused here instead of following the default route out of
 // the machine. The routes have a high metric, so a lab's own routes win; a range this machine
-// is already on is left alone. They are harmless to leave in place.
+// is already on is left alone. The last lab alive on the machine removes them (registry.go).
 func guardRanges() error {
 	for _, r := range testRanges {
 		p := netip.MustParsePrefix(r)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -297,4 +299,27 @@ func roundTrip(t *testing.T, addr, msg string) string {
 		t.Fatalf("read: %v", err)
 	}
 	return strings.TrimSuffix(line, "\n")
+}
+
+func TestRegistryLastLab(t *testing.T) {
+	dir := t.TempDir()
+	if err := register(dir, "rega"); err != nil {
+		t.Fatal(err)
+	}
+	if err := register(dir, "regb"); err != nil {
+		t.Fatal(err)
+	}
+	// A record of a process that is gone does not keep the guard.
+	if err := os.WriteFile(filepath.Join(dir, "stale.2147483646"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := unregister(dir, "rega"); err != nil || last {
+		t.Fatalf("first of two labs: last=%v err=%v", last, err)
+	}
+	if last, err := unregister(dir, "regb"); err != nil || !last {
+		t.Fatalf("second of two labs: last=%v err=%v", last, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("records left: %v", entries)
+	}
 }
