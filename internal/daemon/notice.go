@@ -54,10 +54,8 @@ func (d *Daemon) buildPages(cfg *config.Config, p *policy.Policy) (*notice.Pages
 			Name: n.Operator, Contact: n.Contact, Jurisdiction: n.Jurisdiction,
 			Website: n.Website, ExclusionHowTo: n.ExclusionHowTo, Language: n.Language,
 		},
-		RingTTL:   cfg.Log.RingTTL.D(),
-		Policy:    p,
-		Blocks:    cfg.PolicyBlocks(),
-		BlockedBy: cfg.Policy.BlockedBy,
+		RingTTL: cfg.Log.RingTTL.D(),
+		Policy:  p,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notice: %w", err)

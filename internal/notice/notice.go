@@ -44,18 +44,15 @@ type Options struct {
 	Operator Operator
 	// RingTTL is how long the RAM ring log holds operational events; 0 means none are kept.
 	RingTTL time.Duration
-	// Policy is the assembled exit policy, summarised on the notice; nil leaves the summary out.
+	// Policy is the assembled exit policy, summarised on the notice, and its block list
+	// (active and expired entries alike, as the policy validated them) is published; nil
+	// leaves both out.
 	Policy *policy.Policy
-	// Blocks is the block list, active and expired entries alike.
-	Blocks []policy.Block
 	// Now is the clock that decides which entries have expired; nil means time.Now.
 	Now func() time.Time
 	// BlockListURL is the path or URL the notice links the block list at; empty means
 	// DefaultBlockListURL.
 	BlockListURL string
-	// BlockedBy fills Block.BlockedBy where an entry leaves it empty (as
-	// policy.Options.BlockedBy does), for the JSON list.
-	BlockedBy string
 }
 
 // Pages serves the public pages. It is an immutable snapshot of its Options, safe for
@@ -93,10 +90,8 @@ func New(o Options) (*Pages, error) {
 		s, err := Summarize(o.Policy)
 		errs = append(errs, err)
 		p.summary = &s
+		p.blocks = newestFirst(o.Policy.Blocks())
 	}
-	blocks, err := copyBlocks(o.Blocks, o.BlockedBy)
-	p.blocks = blocks
-	errs = append(errs, err)
 	tmpl, err := parseTemplates()
 	p.tmpl = tmpl
 	errs = append(errs, err)
@@ -165,44 +160,13 @@ func paragraphs(text string) []string {
 	return out
 }
 
-// copyBlocks validates and deep-copies the entries, newest decision first (then by ID), with
-// domains in their normalised form and BlockedBy filled.
-func copyBlocks(in []policy.Block, blockedBy string) ([]policy.Block, error) {
-	out := make([]policy.Block, 0, len(in))
-	var errs []error
-	seen := make(map[string]bool, len(in))
-	for i, b := range in {
-		if err := b.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("blocklist entry %d: %w", i+1, err))
-			continue
-		}
-		if seen[b.ID] {
-			errs = append(errs, fmt.Errorf("blocklist entry %d: duplicate id %q", i+1, b.ID))
-			continue
-		}
-		seen[b.ID] = true
-		if b.BlockedBy == "" {
-			b.BlockedBy = blockedBy
-		}
-		if b.Domain != "" {
-			b.Domain, _, _ = policy.NormalizeHost(b.Domain) // Validate accepted it
-		}
-		b.Expires, b.Review = copyTime(b.Expires), copyTime(b.Review)
-		out = append(out, b)
-	}
-	slices.SortStableFunc(out, func(a, b policy.Block) int {
+// newestFirst orders block entries newest decision first, then by ID.
+func newestFirst(blocks []policy.Block) []policy.Block {
+	slices.SortStableFunc(blocks, func(a, b policy.Block) int {
 		if c := b.Decided.Compare(a.Decided); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return out, errors.Join(errs...)
-}
-
-func copyTime(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	c := *t
-	return &c
+	return blocks
 }

@@ -68,14 +68,20 @@ func fixtureOptions(t *testing.T) Options {
 			Website: "https://example.org/",
 		},
 		RingTTL: 15 * time.Minute,
-		Policy: mustPolicy(t, policy.Options{
-			Base: policy.BaseReduced, IPv6Exit: true,
-			Rules: mustRules(t, "reject 203.0.113.0/24:*\nreject6 *:5900"),
-		}),
-		Blocks:    fixtureBlocks(),
-		Now:       func() time.Time { return clock },
-		BlockedBy: "https://example.org/",
+		Policy:  fixturePolicy(t, fixtureBlocks()),
+		Now:     func() time.Time { return clock },
 	}
+}
+
+// fixturePolicy is the notice's policy with the block list given.
+func fixturePolicy(t *testing.T, blocks []policy.Block) *policy.Policy {
+	t.Helper()
+	return mustPolicy(t, policy.Options{
+		Base: policy.BaseReduced, IPv6Exit: true,
+		Rules:     mustRules(t, "reject 203.0.113.0/24:*\nreject6 *:5900"),
+		Blocks:    blocks,
+		BlockedBy: "https://example.org/",
+	})
 }
 
 func mustPages(t *testing.T, o Options) *Pages {
@@ -299,7 +305,7 @@ func TestJSONRoundTrip(t *testing.T) {
 
 func TestEmptyBlockListJSON(t *testing.T) {
 	o := fixtureOptions(t)
-	o.Blocks = nil
+	o.Policy = fixturePolicy(t, nil)
 	body := get(t, mustPages(t, o).Handler(), http.MethodGet, "/blocklist.json").Body.String()
 	if !strings.Contains(body, `"entries": []`) {
 		t.Errorf("empty block list JSON = %s, want \"entries\": []", body)
@@ -434,14 +440,12 @@ func TestNewRejects(t *testing.T) {
 		{name: "bad language", change: func(o *Options) { o.Operator.Language = `en"><script>` }, want: []string{"language must be"}},
 		{name: "negative ring", change: func(o *Options) { o.RingTTL = -time.Second }, want: []string{"ring TTL"}},
 		{name: "bad block list URL", change: func(o *Options) { o.BlockListURL = "javascript:x" }, want: []string{"block list URL"}},
-		{name: "bad block", change: func(o *Options) { o.Blocks[1].NoticeURL = "" }, want: []string{"blocklist entry 2", "notice_url is required"}},
-		{name: "duplicate block id", change: func(o *Options) { o.Blocks[2].ID = o.Blocks[0].ID }, want: []string{"blocklist entry 3: duplicate id"}},
 		{
 			name: "every problem at once",
 			change: func(o *Options) {
-				o.Operator.Name, o.Operator.Contact, o.Blocks[0].Reason = "", "", ""
+				o.Operator.Name, o.Operator.Contact, o.RingTTL = "", "", -time.Minute
 			},
-			want: []string{"operator name is required", "operator contact is required", "blocklist entry 1"},
+			want: []string{"operator name is required", "operator contact is required", "ring TTL"},
 		},
 	}
 	for _, tt := range tests {
@@ -479,14 +483,23 @@ func TestContactHref(t *testing.T) {
 	}
 }
 
-// TestSnapshotIsImmutable checks that changing the Options after New changes nothing served.
+// TestSnapshotIsImmutable checks that changing the Options, or the block entries the policy
+// hands out, after New changes nothing served.
 func TestSnapshotIsImmutable(t *testing.T) {
 	o := fixtureOptions(t)
 	p := mustPages(t, o)
 	before := get(t, p.Handler(), http.MethodGet, "/blocklist.json").Body.String()
-	o.Blocks[0].Reason = "changed"
-	*o.Blocks[1].Expires = clock.AddDate(1, 0, 0)
+	blocks := o.Policy.Blocks()
+	blocks[0].Reason = "changed"
+	for i := range blocks {
+		if blocks[i].Expires != nil {
+			*blocks[i].Expires = clock.AddDate(1, 0, 0)
+		}
+	}
 	o.Operator.Name = "changed"
+	if again := o.Policy.Blocks(); again[0].Reason == "changed" {
+		t.Error("Policy.Blocks hands out the policy's own entries")
+	}
 	if after := get(t, p.Handler(), http.MethodGet, "/blocklist.json").Body.String(); after != before {
 		t.Errorf("served JSON changed after the Options were edited:\n%s", cmp.Diff(before, after))
 	}

@@ -145,3 +145,23 @@ func TestBlockedErr(t *testing.T) {
 		t.Errorf("DecideName(other) = %+v, want allowed", v)
 	}
 }
+
+func TestBlocksAsEnforced(t *testing.T) {
+	exp := decided.Add(24 * time.Hour)
+	a := testBlock("a", "WWW.Example.ORG.")
+	a.Expires = &exp
+	b := testBlock("b", "example.net")
+	b.BlockedBy = "https://desk.example/"
+	p := mustNew(t, Options{Blocks: []Block{a, b}, BlockedBy: "https://exit.example/"})
+	got := p.Blocks()
+	if len(got) != 2 || got[0].Domain != "www.example.org" || got[0].BlockedBy != "https://exit.example/" ||
+		got[1].BlockedBy != "https://desk.example/" || !got[0].Expires.Equal(exp) {
+		t.Fatalf("Blocks() = %+v", got)
+	}
+	*got[0].Expires = decided
+	got[1].Reason = "changed"
+	again := p.Blocks()
+	if !again[0].Expires.Equal(exp) || again[1].Reason == "changed" {
+		t.Fatal("Blocks() hands out the policy's own entries")
+	}
+}

@@ -231,6 +231,26 @@ func (p *Policy) addBlocks(blocks []Block, blockedBy string) []error {
 	return errs
 }
 
+// Blocks returns the block list as the policy enforces it: validated, each ID once, domains
+// normalised, BlockedBy filled in, in the order given. The entries are copies the caller may
+// keep and change.
+func (p *Policy) Blocks() []Block {
+	out := make([]Block, len(p.blocks))
+	for i, b := range p.blocks {
+		b.Expires, b.Review = copyTime(b.Expires), copyTime(b.Review)
+		out[i] = b
+	}
+	return out
+}
+
+func copyTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
 func (p *Policy) indexBlock(i int) {
 	b := &p.blocks[i]
 	if b.Prefix.IsValid() {
