@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"sortie.dev/sortie/internal/netlab"
+	"sortie.dev/sortie/internal/testkit"
 )
 
 const (
@@ -93,7 +94,7 @@ func dumpDOM(t *testing.T, host *netlab.Host, chromium, dir, proxy, spki, page s
 		"--ignore-certificate-errors-spki-list="+spki,
 		"--virtual-time-budget=5000", "--dump-dom", page)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
-	var stderr lockedBuffer
+	var stderr testkit.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

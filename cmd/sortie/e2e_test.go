@@ -8,22 +8,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -33,7 +26,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -43,6 +35,7 @@ import (
 	"go.uber.org/goleak"
 	"sortie.dev/sortie/internal/dnstest"
 	"sortie.dev/sortie/internal/netlab"
+	"sortie.dev/sortie/internal/testkit"
 )
 
 var (
@@ -166,22 +159,9 @@ resolver:
 
 // e2eProcess is a running sortie with everything it wrote.
 type e2eProcess struct {
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	output bytes.Buffer // stdout and stderr
-	eof    chan struct{}
-}
-
-func (p *e2eProcess) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.output.Write(b)
-}
-
-func (p *e2eProcess) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.output.String()
+	testkit.Buffer // stdout and stderr
+	cmd            *exec.Cmd
+	eof            chan struct{}
 }
 
 // startSortie runs `sortie serve`, waits for its "listening on" line and returns the
@@ -867,28 +847,9 @@ func wsAccept(key string) string {
 // e2eCert makes a self-signed certificate for the origin's names and addresses.
 func e2eCert(t *testing.T) (tls.Certificate, []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "origin.sortie.test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		DNSNames:              []string{"origin.sortie.test", "v4.sortie.test"},
-		IPAddresses:           []net.IP{originV4.Addr().AsSlice(), originV6.Addr().AsSlice()},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	c := testkit.NewCert(t, "origin.sortie.test", "origin.sortie.test", "v4.sortie.test",
+		originV4.Addr().String(), originV6.Addr().String())
+	return c.TLS, c.CertPEM
 }
 
 // inwardServer is an HTTP server on the root namespace's loopback, standing for the

@@ -22,11 +22,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"sortie.dev/sortie/internal/netlab"
+	"sortie.dev/sortie/internal/testkit"
 )
 
 const (
@@ -129,7 +129,7 @@ func (l *i2pLab) startI2PD(t *testing.T) {
 		"--i2cp.enabled=0", "--i2pcontrol.enabled=0", "--upnp.enabled=0",
 		"--httpproxy.enabled=1", "--httpproxy.address="+host, "--httpproxy.port="+port,
 		"--httpproxy.outproxy=socks://"+i2pSortie, "--log=stdout", "--loglevel=warn")
-	var out lockedBuffer
+	var out testkit.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start i2pd: %v", err)
@@ -234,22 +234,4 @@ func (l *i2pLab) checkNoI2PHeaders(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("the origin saw no request")
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a process's output and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

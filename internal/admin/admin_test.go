@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"sortie.dev/sortie/internal/ringlog"
+	"sortie.dev/sortie/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -344,26 +344,8 @@ func TestTCPWithoutTokenRefusesToStart(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestServerErrorLogIsScrubbed(t *testing.T) {
-	var logs lockedBuffer
+	var logs testkit.Buffer
 	ln := listenTCP(t)
 	s := &Server{
 		Token:  []byte("tok"),

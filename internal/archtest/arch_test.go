@@ -89,7 +89,7 @@ func TestDataPlaneListIsComplete(t *testing.T) {
 		known[module+"/"+p] = true
 	}
 	operations := []string{"/internal/store", "/internal/desk", "/internal/report", "/internal/admin",
-		"/internal/crashpoint", "/internal/archtest", "/internal/netlab", "/internal/dnstest", "/cmd/"}
+		"/internal/crashpoint", "/internal/archtest", "/internal/netlab", "/internal/dnstest", "/internal/testkit", "/cmd/"}
 	for _, p := range listPackages(t, module+"/internal/...") {
 		if known[p.ImportPath] {
 			continue

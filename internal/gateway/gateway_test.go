@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"go.uber.org/goleak"
 
 	"sortie.dev/sortie/internal/refusal"
+	"sortie.dev/sortie/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -571,7 +571,7 @@ func TestMinBodyRate(t *testing.T) {
 }
 
 func TestPanickingHandlerIsRecovered(t *testing.T) {
-	logs := &lockedWriter{}
+	logs := &testkit.Buffer{}
 	var panics atomic.Int32
 	f := newFixture(t, func(s *Server) {
 		s.Page = http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom from " + "secret-path") })
@@ -595,24 +595,6 @@ func TestPanickingHandlerIsRecovered(t *testing.T) {
 		regexp.MustCompile(`\(0x[0-9a-f]+`).MatchString(out) {
 		t.Errorf("log after a panic: %q", out)
 	}
-}
-
-// lockedWriter collects log output written from several goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestMaxClientHandshakes(t *testing.T) {

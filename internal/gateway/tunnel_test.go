@@ -7,11 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"sortie.dev/sortie/internal/testkit"
 )
 
 // tunnelOpener opens a tunnel through the gateway to the echo server on port, in one
@@ -44,26 +44,6 @@ var tunnelOpeners = []tunnelOpener{
 			t.Fatalf("SOCKS4: %v %v", reply, err)
 		}
 	}},
-}
-
-// countFrames counts the goroutines whose stack holds a call of fn.
-func countFrames(fn string) int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	count := 0
-	for g := range strings.SplitSeq(string(buf), "\n\n") {
-		if strings.Contains(g, fn) {
-			count++
-		}
-	}
-	return count
 }
 
 // eventually reports whether cond became true within limit.
@@ -114,10 +94,10 @@ func TestTunnelOutlivesItsHandshake(t *testing.T) {
 			br := bufio.NewReader(c)
 			o.open(t, c, br, port)
 			echoOnce(t, c, br, "ping")
-			if !eventually(2*time.Second, func() bool { return countFrames("gateway.(*Server).serveConn(") == 0 }) {
+			if !eventually(2*time.Second, func() bool { return testkit.CountFrames("gateway.(*Server).serveConn(") == 0 }) {
 				t.Error("the handshake's goroutine still runs while the tunnel is up")
 			}
-			if got := countFrames("relay.(*tunnel).direction("); got != 2 {
+			if got := testkit.CountFrames("relay.(*tunnel).direction("); got != 2 {
 				t.Errorf("goroutines relaying = %d, want 2", got)
 			}
 			if a, n := f.srv.Active(), f.srv.Tunnels(); a != 1 || n != 1 {
@@ -190,7 +170,7 @@ func TestShutdownWaitsForTunnel(t *testing.T) {
 	br := bufio.NewReader(c)
 	tunnelOpeners[0].open(t, c, br, port)
 	echoOnce(t, c, br, "x")
-	if !eventually(2*time.Second, func() bool { return countFrames("gateway.(*Server).serveConn(") == 0 }) {
+	if !eventually(2*time.Second, func() bool { return testkit.CountFrames("gateway.(*Server).serveConn(") == 0 }) {
 		t.Fatal("the handshake's goroutine still runs while the tunnel is up")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

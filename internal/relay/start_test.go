@@ -6,9 +6,10 @@ import (
 	"net"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"testing"
 	"time"
+
+	"sortie.dev/sortie/internal/testkit"
 )
 
 // deep calls f with at least depth bytes of stack below it, as a handshake that parsed,
@@ -23,26 +24,6 @@ func deep(depth int, f func()) byte {
 		return pad[0]
 	}
 	return deep(depth-len(pad), f) + pad[depth%len(pad)]
-}
-
-// countFrames counts the goroutines whose stack holds a frame of fn.
-func countFrames(fn string) int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	count := 0
-	for g := range strings.SplitSeq(string(buf), "\n\n") {
-		if strings.Contains(g, fn) {
-			count++
-		}
-	}
-	return count
 }
 
 // idleStarted opens n tunnels with Start, each from a goroutine with a deep stack that ends
@@ -110,10 +91,10 @@ func TestStartRunsOnTwoGoroutines(t *testing.T) {
 	const n = 20
 	pool := newTestPool(t)
 	ends, done := idleStarted(t, n, pool)
-	if got := countFrames("relay.(*tunnel).direction("); got != 2*n {
+	if got := testkit.CountFrames("relay.(*tunnel).direction("); got != 2*n {
 		t.Errorf("goroutines relaying = %d, want %d (two per tunnel)", got, 2*n)
 	}
-	if got := countFrames("relay.deep("); got != 0 {
+	if got := testkit.CountFrames("relay.deep("); got != 0 {
 		t.Errorf("goroutines still in the caller = %d, want 0", got)
 	}
 	closeStarted(t, ends, done)

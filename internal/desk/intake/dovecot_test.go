@@ -1,7 +1,6 @@
 package intake
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"sortie.dev/sortie/internal/netlab"
+	"sortie.dev/sortie/internal/testkit"
 )
 
 // mailUID is the system user dovecot's mail processes run as (nobody): they may not run
@@ -36,24 +35,6 @@ const (
 	dovecotPlain = "127.0.0.1:143" // plain text, STARTTLS offered
 	dovecotTLS   = "127.0.0.1:993" // implicit TLS
 )
-
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startDovecot starts Debian's dovecot in an isolated namespace with users u1 to u9
 // (password "secret-pass", passwd-file), Maildirs under a temporary directory, plain text
@@ -106,7 +87,7 @@ func startDovecot(t *testing.T) *dovecot {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs testkit.Buffer
 	cmd := host.Command(ctx, bin, "-F", "-c", conf)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }

@@ -1,10 +1,10 @@
 package intake
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"sync"
@@ -132,25 +132,8 @@ func complaint(n int) string {
 		"Message-ID: <%d@example.net>\r\n\r\nAbuse from 203.0.113.%d at 2026-01-03 10:00 UTC.\r\n", n, n, n%250)
 }
 
-// logBuffer is a slog logger writing text into a buffer, for tests that count log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+// textLogger is a slog logger writing text into w, for tests that count log lines.
+func textLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
 func sorted(s ...string) []string {
 	s = slices.Clone(s)

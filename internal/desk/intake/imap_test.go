@@ -14,6 +14,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/google/go-cmp/cmp"
+
+	"sortie.dev/sortie/internal/testkit"
 )
 
 // memIMAP serves go-imap's in-memory server on loopback: implicit TLS when mode is
@@ -75,10 +77,10 @@ func TestIMAPPollModes(t *testing.T) {
 			big := complaint(9) + strings.Repeat("evidence\r\n", 200)
 			appendMail(t, mc, "INBOX", complaint(1), complaint(2), big)
 			sink := newSink(t)
-			var logs logBuffer
+			var logs testkit.Buffer
 			p, err := NewIMAPPoller(sink, IMAPOptions{
 				Address: addr, TLS: mode, Username: "abuse", Password: "secret-pass",
-				TLSConfig: cfg, MaxMessageBytes: 1000, Timeout: 5 * time.Second, Log: logs.logger(),
+				TLSConfig: cfg, MaxMessageBytes: 1000, Timeout: 5 * time.Second, Log: textLogger(&logs),
 			})
 			if err != nil {
 				t.Fatal(err)

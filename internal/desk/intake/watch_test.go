@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"sortie.dev/sortie/internal/store"
+	"sortie.dev/sortie/internal/testkit"
 )
 
 // maildirWith makes a Maildir with the given messages in new/.
@@ -102,8 +103,8 @@ func TestWatcherFailedDeliveryStaysAndIsLoggedOnce(t *testing.T) {
 		"1767434400.M1P1.mx.example.org": complaint(1),
 		"1767434401.M2P1.mx.example.org": complaint(2),
 	})
-	var logs logBuffer
-	w, err := NewWatcher(dir, sink, WatchOptions{Log: logs.logger()})
+	var logs testkit.Buffer
+	w, err := NewWatcher(dir, sink, WatchOptions{Log: textLogger(&logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,8 +163,8 @@ func TestWatcherOversizedStays(t *testing.T) {
 		"1767434400.M1P1.mx.example.org": complaint(1) + strings.Repeat("x", 2000),
 		"1767434401.M2P1.mx.example.org": complaint(2),
 	})
-	var logs logBuffer
-	w, err := NewWatcher(dir, sink, WatchOptions{MaxMessageBytes: 1000, Log: logs.logger()})
+	var logs testkit.Buffer
+	w, err := NewWatcher(dir, sink, WatchOptions{MaxMessageBytes: 1000, Log: textLogger(&logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
