@@ -54,6 +54,10 @@ func New(cfg *config.Config, st *store.Store, log *slog.Logger) (*Desk, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(cfg.Egress.Addresses) == 0 {
+		log.Warn("desk: egress.addresses is empty, so no complaint can be matched to an exit of yours; " +
+			"list your exit addresses there (docs/configuration.md)")
+	}
 	return &Desk{cfg: cfg, store: st, log: log, tri: tri, wake: make(chan struct{}, 1), now: time.Now}, nil
 }
 

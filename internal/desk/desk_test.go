@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"sortie.dev/sortie/internal/config"
 	"sortie.dev/sortie/internal/store"
+	"sortie.dev/sortie/internal/testkit"
 )
 
 // testDesk opens a desk on SQLite in a temporary directory, with 203.0.113.5 ours.
@@ -282,5 +284,34 @@ func TestSMTPWaitsForItsAddress(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+}
+
+func TestWarnsWithoutAddressInventory(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		addrs []config.OwnAddress
+		warn  bool
+	}{
+		{"empty", nil, true},
+		{"listed", []config.OwnAddress{{Address: config.AddrPrefix{Prefix: netip.MustParsePrefix("203.0.113.5/32")}}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.DataDir = t.TempDir()
+			cfg.Egress.Addresses = tc.addrs
+			st, err := OpenStore(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var logs testkit.Buffer
+			if _, err := New(cfg, st, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(logs.String(), "egress.addresses is empty"); got != tc.warn {
+				t.Fatalf("warned %v, want %v: %q", got, tc.warn, logs.String())
+			}
+		})
 	}
 }
